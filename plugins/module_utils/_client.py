@@ -1,0 +1,332 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or your own plugins!
+
+"""The one HTTP client of the collection: authentication, TLS, timeouts, retries, errors."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import time
+import traceback
+
+from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.six.moves.urllib.parse import quote
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+
+
+TOKEN_PATH = '/apiops/auth/token'
+WRITE_METHODS = frozenset(['POST', 'PUT', 'DELETE'])
+# Statuses that say the request was not processed, so even a write may be sent again.
+RETRY_ANY_METHOD_STATUSES = frozenset([429, 503])
+# Statuses after which a read is repeated but a write's outcome is unknown.
+RETRY_READ_STATUSES = frozenset([502, 504])
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 10.0
+RETRY_AFTER_MAX_SECONDS = 60.0
+NOT_FOUND_RE = re.compile(r'\bis not found\b|\bwas not found\b', re.IGNORECASE)
+
+
+def connection_argument_spec():
+    """The connection options every module of the collection takes (documented in doc_fragments/_connection)."""
+    return dict(
+        url=dict(type='str', required=True, fallback=(env_fallback, ['APINIZER_URL'])),
+        token=dict(type='str', no_log=True, fallback=(env_fallback, ['APINIZER_TOKEN'])),
+        username=dict(type='str', fallback=(env_fallback, ['APINIZER_USERNAME'])),
+        password=dict(type='str', no_log=True, fallback=(env_fallback, ['APINIZER_PASSWORD'])),
+        validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['APINIZER_VALIDATE_CERTS'])),
+        ca_path=dict(type='path', fallback=(env_fallback, ['APINIZER_CA_PATH'])),
+        client_cert=dict(type='path'),
+        client_key=dict(type='path'),
+        timeout=dict(type='float', default=30, fallback=(env_fallback, ['APINIZER_TIMEOUT'])),
+        retries=dict(type='int', default=3),
+        project=dict(type='str', required=True, fallback=(env_fallback, ['APINIZER_PROJECT'])),
+    )
+
+
+CONNECTION_REQUIRED_ONE_OF = [('token', 'username')]
+CONNECTION_REQUIRED_TOGETHER = [('username', 'password')]
+CONNECTION_REQUIRED_BY = {'client_key': 'client_cert'}
+
+
+def module_kwargs(argument_spec, **kwargs):
+    """AnsibleModule keyword arguments: the module's own options merged with the connection options."""
+    spec = connection_argument_spec()
+    spec.update(argument_spec)
+    kwargs['argument_spec'] = spec
+    kwargs['required_one_of'] = list(kwargs.get('required_one_of', [])) + CONNECTION_REQUIRED_ONE_OF
+    kwargs['required_together'] = list(kwargs.get('required_together', [])) + CONNECTION_REQUIRED_TOGETHER
+    required_by = dict(CONNECTION_REQUIRED_BY)
+    required_by.update(kwargs.get('required_by', {}))
+    kwargs['required_by'] = required_by
+    return kwargs
+
+
+class ApinizerError(Exception):
+    """Every failure to talk to the API. Carries no secret: paths hold names, never tokens or bodies."""
+
+    def __init__(self, message, status=None, error=None, description=None, method=None, path=None,
+                 outcome_unknown=False, validation_errors=None, retry_after=None):
+        super(ApinizerError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.error = error
+        self.description = description
+        self.method = method
+        self.path = path
+        self.outcome_unknown = outcome_unknown
+        self.validation_errors = validation_errors or []
+        self.retry_after = retry_after
+
+    @property
+    def is_not_found(self):
+        """The API answers a missing certificate or key with 400 "... is not found!"; accept 404 too,
+        but not the 404 of a missing project, which is a configuration error."""
+        if self.status not in (400, 404) or not self.description:
+            return False
+        if self.description.lower().startswith('project'):
+            return False
+        return self.status == 404 or bool(NOT_FOUND_RE.search(self.description))
+
+    def to_result(self):
+        """Fields for fail_json."""
+        return dict(status=self.status, error=self.error, error_description=self.description,
+                    method=self.method, path=self.path)
+
+
+def _explain(status, error, description, method, path):
+    """A plain message for an error answer, naming the cause and the fix."""
+    where = '%s %s' % (method, path)
+    server = '%s %s: %s' % (status, error or 'error', description or 'no description')
+    if status == 401:
+        return ('Authentication failed (%s) on %s: the token is invalid or expired; check the token '
+                '(option token / APINIZER_TOKEN) or the username and password.' % (server, where))
+    if status == 403:
+        return ('Permission denied (%s) on %s: the token lacks the permission for this call '
+                '(writes need SECRETS+MANAGE on the project, deployments SECRETS+DEPLOY_UNDEPLOY).' % (server, where))
+    if status == 404 and (description or '').lower().startswith('project'):
+        return ('Project not found (%s) on %s: check the option project / APINIZER_PROJECT and that '
+                'the token may access it.' % (server, where))
+    if status == 429:
+        return 'Rate limited (%s) on %s, still after the retries allowed by the option retries.' % (server, where)
+    if status is not None and status >= 500:
+        return 'The Apinizer server failed (%s) on %s.' % (server, where)
+    return 'The Apinizer API refused %s (%s).' % (where, server)
+
+
+def _retry_after_seconds(response, body):
+    """Seconds the server asked us to wait, from the body's retry_after or the Retry-After header."""
+    candidates = [body.get('retry_after') if isinstance(body, dict) else None, response.headers.get('Retry-After')]
+    for value in candidates:
+        try:
+            if value is not None:
+                return max(0.0, float(value))
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def _json_or_empty(response):
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+class ApinizerClient(object):
+    """One requests.Session per module run, speaking to the API Ops endpoints."""
+
+    def __init__(self, url, token=None, username=None, password=None, validate_certs=True, ca_path=None,
+                 client_cert=None, client_key=None, timeout=30, retries=3, sleep=time.sleep):
+        self.base_url = url.rstrip('/')
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.request_count = 0
+        self._sleep = sleep
+        self._username = username
+        self._password = password
+        self._secrets = [s for s in (token, password) if s]
+        self.session = requests.Session()
+        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        if client_cert:
+            self.session.cert = (client_cert, client_key) if client_key else client_cert
+        self.session.headers['Accept'] = 'application/json'
+        self.session.headers['User-Agent'] = 'apinizer.apiops-ansible-collection'
+        if token:
+            self._set_token(token)
+
+    @classmethod
+    def from_module(cls, module):
+        """Build the client from the connection options (see _common.fail_if_missing_libraries first)."""
+        params = module.params
+        if not params['validate_certs']:
+            module.warn('validate_certs is false: the TLS certificate of %s is not verified. '
+                        'Set ca_path to the CA that signed it instead.' % params['url'])
+        return cls(params['url'], token=params['token'], username=params['username'], password=params['password'],
+                   validate_certs=params['validate_certs'], ca_path=params['ca_path'],
+                   client_cert=params['client_cert'], client_key=params['client_key'],
+                   timeout=params['timeout'], retries=params['retries'])
+
+    def _set_token(self, token):
+        self.session.headers['Authorization'] = 'Bearer %s' % token
+        if token not in self._secrets:
+            self._secrets.append(token)
+
+    def _scrub(self, text):
+        for secret in self._secrets:
+            text = text.replace(secret, '********')
+        return text
+
+    @staticmethod
+    def path(*segments):
+        """An API path from literal segments; names are percent-encoded, and every path ends in '/'."""
+        return '/' + '/'.join(segment.strip('/') if isinstance(segment, Literal) else quote(segment, safe='')
+                              for segment in segments) + '/'
+
+    @staticmethod
+    def project_path(project, *segments):
+        return ApinizerClient.path(Literal('apiops/projects'), project, *segments)
+
+    def _authenticate(self):
+        """Exchange username and password for a token at the token endpoint, once per run."""
+        if 'Authorization' in self.session.headers or not self._username:
+            return
+        form = dict(grant_type='client_credentials', client_id=self._username, client_secret=self._password)
+        try:
+            body = _json_or_empty(self._send('POST', TOKEN_PATH, write=False, data=form))
+        except ApinizerError as exc:
+            if exc.status == 401:
+                exc.message = ('Could not obtain a token for user %s at %s (%s %s: %s): check username and password '
+                               '(APINIZER_USERNAME / APINIZER_PASSWORD).'
+                               % (self._username, TOKEN_PATH, exc.status, exc.error, exc.description))
+                exc.args = (exc.message,)
+            raise
+        if not body.get('access_token'):
+            raise ApinizerError('The token endpoint %s answered without an access_token.' % TOKEN_PATH,
+                                method='POST', path=TOKEN_PATH)
+        self._set_token(body['access_token'])
+
+    def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
+        """Send one call and return its JSON (or bytes with raw=True); raise ApinizerError otherwise."""
+        self._authenticate()
+        response = self._send(method, path, write=method in WRITE_METHODS, params=params, json=json, data=data,
+                              files=files)
+        if raw:
+            return response.content
+        return _json_or_empty(response)
+
+    def _send(self, method, path, write, **kwargs):
+        """Send with bounded retries. 429/503 are repeated for any method (the server did not process the call);
+        502/504 and lost connections only for reads: a write whose outcome is unknown is never repeated here."""
+        attempt = 0
+        while True:
+            attempt += 1
+            self.request_count += 1
+            try:
+                response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                raise ApinizerError(self._scrub(
+                    'The TLS handshake with %s failed on %s %s: %s. If a private CA signed the server certificate, '
+                    'set ca_path (APINIZER_CA_PATH) to it; if the server asks for a client certificate, set '
+                    'client_cert and client_key.' % (self.base_url, method, path, exc)), method=method, path=path)
+            except requests.exceptions.RequestException as exc:
+                failure = self._connection_failure(method, path, exc)
+            else:
+                if 200 <= response.status_code < 300:
+                    return response
+                failure = self._http_failure(response, method, path)
+            if not _should_retry(failure, write) or attempt > self.retries:
+                if attempt > 1:
+                    failure.message += ' Gave up after %d attempts (option retries=%d).' % (attempt, self.retries)
+                    failure.args = (failure.message,)
+                raise failure
+            self._sleep(self._wait_seconds(failure, attempt))
+
+    def _wait_seconds(self, failure, attempt):
+        if failure.retry_after is not None:
+            return min(failure.retry_after, RETRY_AFTER_MAX_SECONDS)
+        return min(BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)), BACKOFF_MAX_SECONDS)
+
+    def _http_failure(self, response, method, path):
+        body = _json_or_empty(response)
+        error = body.get('error') if isinstance(body, dict) else None
+        description = body.get('error_description') if isinstance(body, dict) else None
+        if description is None and not body:
+            description = response.text[:200] or response.reason
+        status = response.status_code
+        return ApinizerError(self._scrub(_explain(status, error, description, method, path)), status=status,
+                             error=error, description=self._scrub(description or ''), method=method, path=path,
+                             outcome_unknown=method in WRITE_METHODS and status in RETRY_READ_STATUSES,
+                             validation_errors=body.get('validation_errors') if isinstance(body, dict) else None,
+                             retry_after=_retry_after_seconds(response, body) if status == 429 else None)
+
+    def _connection_failure(self, method, path, exc):
+        # A connect failure sent nothing; a read timeout or a dropped connection may have left a write done.
+        sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and not _is_connect_error(exc)
+        if isinstance(exc, requests.exceptions.Timeout):
+            message = '%s %s timed out after %s seconds (option timeout).' % (method, path, _seconds(self.timeout))
+        else:
+            message = 'Could not reach the Apinizer API for %s %s at %s: %s.' % (method, path, self.base_url, exc)
+        if sent and method in WRITE_METHODS:
+            message += ' The outcome of this write is unknown.'
+        return ApinizerError(self._scrub(message), method=method, path=path, outcome_unknown=sent and method in WRITE_METHODS)
+
+    def get(self, path, params=None):
+        return self.request('GET', path, params=params)
+
+    def get_optional(self, path):
+        """GET one object, or None when the API says it does not exist."""
+        try:
+            return self.get(path)
+        except ApinizerError as exc:
+            if exc.is_not_found:
+                return None
+            raise
+
+
+class Literal(str):
+    """A path segment that is not percent-encoded."""
+
+
+def _should_retry(failure, write):
+    if failure.status is None:
+        return not (write and failure.outcome_unknown)
+    if failure.status in RETRY_ANY_METHOD_STATUSES:
+        return True
+    return failure.status in RETRY_READ_STATUSES and not write
+
+
+def _is_connect_error(exc):
+    """True when the connection was never made, so nothing was sent."""
+    text = repr(exc)
+    return any(marker in text for marker in ('NewConnectionError', 'Connection refused', 'Name or service not known',
+                                             'nodename nor servname', 'Failed to resolve', 'No route to host'))
+
+
+def _seconds(value):
+    return ('%g' % value) if isinstance(value, float) else str(value)
+
+
+def converge(attempt, retries):
+    """Run attempt() -- which reads the server state and writes what differs -- again when a write's outcome was
+    unknown (dropped connection, gateway timeout), instead of repeating that write blindly."""
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            return attempt()
+        except ApinizerError as exc:
+            if not exc.outcome_unknown or tries > max(retries, 1):
+                raise

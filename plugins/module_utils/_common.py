@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or your own plugins!
+
+"""What the resource layers share: input errors, name and environment checks, deployment reports, diffs."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.apinizer.apiops.plugins.module_utils import _client, _pem
+
+# Names travel in URL paths; keep them to what every Apinizer version stores and shows unchanged.
+NAME_PATTERN = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9_.-]*$')
+NAME_MAX_LENGTH = 128
+
+
+class InvalidInput(ValueError):
+    """Input refused before any request; the message names the option and the fix."""
+
+
+def check_name(value, option='name'):
+    if not value:
+        raise InvalidInput('%s must not be empty.' % option)
+    if len(value) > NAME_MAX_LENGTH:
+        raise InvalidInput('%s is %d characters long; the limit is %d.' % (option, len(value), NAME_MAX_LENGTH))
+    if not NAME_PATTERN.match(value):
+        raise InvalidInput('%s %r holds characters the Apinizer API cannot keep in a name; use only letters A-Z and a-z, '
+                           'digits, "_", "-" and "." (not first).' % (option, value))
+    return value
+
+
+def check_environments(environments, option='environments'):
+    """A non-empty list of distinct, non-empty environment names, returned sorted."""
+    if not environments:
+        raise InvalidInput('%s must name at least one environment.' % option)
+    blank = [e for e in environments if not e or not e.strip()]
+    if blank:
+        raise InvalidInput('%s holds an empty environment name.' % option)
+    duplicates = sorted(set(e for e in environments if environments.count(e) > 1))
+    if duplicates:
+        raise InvalidInput('%s names %s more than once; list each environment once.' % (option, ', '.join(duplicates)))
+    return sorted(environments)
+
+
+def deployment_report(response):
+    """The deployment report of a write answer, in the collection's return format."""
+    result = (response or {}).get('deploymentResult') or {}
+    environments = [dict(name=entry.get('environmentName'), success=bool(entry.get('success')),
+                         message=entry.get('message') or '')
+                    for entry in result.get('environmentResults') or []]
+    success = result.get('success')
+    if success is None:
+        success = all(entry['success'] for entry in environments)
+    return dict(success=bool(success), message=result.get('message') or '', environments=environments)
+
+
+def deployment_failure_message(kind, name, report):
+    """None when every environment deployed; else a message naming each failed environment."""
+    if not report or report['success']:
+        return None
+    failed = [e for e in report['environments'] if not e['success']]
+    details = '; '.join('%s: %s' % (e['name'], e['message']) for e in failed) or report['message']
+    return ('%s %s was stored, but its deployment failed in %s (%s). The next run deploys it again; '
+            'force=true redeploys at once.' % (kind, name, ', '.join(e['name'] for e in failed) or 'some environment', details))
+
+
+def changed_fields_diff(name, before, after):
+    """Ansible diff of the fields that differ; before={} on create, after={} on delete."""
+    if not before:
+        return dict(before={}, after=after or {})
+    if not after:
+        return dict(before=before, after={})
+    fields = [key for key in after if before.get(key) != after.get(key)]
+    return dict(before=dict([('name', name)] + [(key, before.get(key)) for key in fields]),
+                after=dict([('name', name)] + [(key, after.get(key)) for key in fields]))
+
+
+# A PEM certificate or key is a few kilobytes; a file far larger is almost surely the wrong one.
+MAX_INPUT_FILE_BYTES = 1024 * 1024
+
+
+def read_input_file(path, option):
+    """The bytes of a certificate or key file given by path; refuses missing, empty and oversized files."""
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_INPUT_FILE_BYTES + 1)
+    except (IOError, OSError) as exc:
+        raise InvalidInput('%s: cannot read %s: %s.' % (option, path, exc.strerror or exc))
+    if not data.strip():
+        raise InvalidInput('%s: %s is empty.' % (option, path))
+    if len(data) > MAX_INPUT_FILE_BYTES:
+        raise InvalidInput('%s: %s is larger than %d bytes; certificates and keys are a few kilobytes, so this is '
+                           'probably not the intended file.' % (option, path, MAX_INPUT_FILE_BYTES))
+    return data
+
+
+def fail_if_missing_libraries(module, cryptography=True):
+    """Fail with missing_required_lib()'s message when requests (or cryptography) cannot be imported."""
+    if not _client.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=_client.REQUESTS_IMPORT_ERROR)
+    if cryptography and not _pem.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=_pem.CRYPTOGRAPHY_IMPORT_ERROR)

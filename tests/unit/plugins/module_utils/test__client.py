@@ -1,0 +1,245 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from ansible_collections.apinizer.apiops.plugins.module_utils import _client
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, Literal, converge
+
+BASE = 'https://apinizer.test'
+TOKEN = 'tok-3c1f8e0b9d6a4f2e8b7c5a1d0e9f8a7b-unit-secret'
+PASSWORD = 'pw-6f0d2b9e8c7a4b1d9e3f5a7c2b8d0e1f-unit-secret'
+
+
+class ScriptedAdapter(BaseAdapter):
+    """A requests transport that answers from a script and records what was sent; no network."""
+
+    def __init__(self, script):
+        super(ScriptedAdapter, self).__init__()
+        self.script = list(script)
+        self.sent = []
+
+    def send(self, request, **kwargs):
+        self.sent.append(request)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        status, body = step[0], step[1]
+        headers = step[2] if len(step) > 2 else {}
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(headers)
+        response._content = body if isinstance(body, bytes) else json.dumps(body).encode('utf-8')
+        response.request = request
+        response.url = request.url
+        return response
+
+    def close(self):
+        pass
+
+
+def make_client(script, **kwargs):
+    waits = []
+    kwargs.setdefault('token', TOKEN)
+    client = ApinizerClient(BASE, sleep=waits.append, **kwargs)
+    adapter = ScriptedAdapter(script)
+    client.session.mount(BASE, adapter)
+    return client, adapter, waits
+
+
+def error(status, code, description, **extra):
+    body = dict(error=code, error_description=description)
+    body.update(extra)
+    return (status, body)
+
+
+def test_bearer_token_on_every_call_and_json_answer():
+    client, adapter, _ = make_client([(200, {'success': True, 'resultList': []})])
+    assert client.get('/apiops/projects/p/certificates/') == {'success': True, 'resultList': []}
+    assert adapter.sent[0].headers['Authorization'] == 'Bearer ' + TOKEN
+    assert adapter.sent[0].url == BASE + '/apiops/projects/p/certificates/'
+
+
+def test_names_are_percent_encoded_and_paths_end_in_slash():
+    path = ApinizerClient.project_path('my project', Literal('certificates'), 'a/b?c#d é')
+    assert path == '/apiops/projects/my%20project/certificates/a%2Fb%3Fc%23d%20%C3%A9/'
+
+
+def test_username_password_exchanged_once_for_a_token():
+    script = [(200, {'access_token': 'issued-token-1234567890', 'token_type': 'Bearer', 'expires_in': 3600}),
+              (200, {'resultList': []}), (200, {'resultList': []})]
+    client, adapter, _ = make_client(script, token=None, username='alice', password=PASSWORD)
+    client.get('/apiops/projects/p/keys/')
+    client.get('/apiops/projects/p/keys/')
+    token_call = adapter.sent[0]
+    assert token_call.method == 'POST' and token_call.url == BASE + '/apiops/auth/token'
+    assert 'grant_type=client_credentials' in token_call.body and 'client_id=alice' in token_call.body
+    assert [r.headers['Authorization'] for r in adapter.sent[1:]] == ['Bearer issued-token-1234567890'] * 2
+    assert len(adapter.sent) == 3
+
+
+def test_bad_credentials_name_the_user_never_the_password():
+    client, _, _ = make_client([error(401, 'unauthorized_client', 'Bad credentials')], token=None, username='alice',
+                               password=PASSWORD)
+    with pytest.raises(ApinizerError) as caught:
+        client.get('/apiops/projects/p/keys/')
+    assert caught.value.status == 401
+    assert 'Could not obtain a token for user alice' in str(caught.value)
+    assert 'Bad credentials' in str(caught.value)
+    assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize('status, code, description, expected', [
+    (401, 'invalid_token', 'Token is invalid or expired', 'Authentication failed'),
+    (403, 'forbidden', 'No SECRETS+MANAGE permission', 'Permission denied'),
+    (404, 'not_found', 'Project(nope) was not found or user does not have privilege to access it!', 'Project not found'),
+    (500, 'internal_error', 'boom', 'The Apinizer server failed'),
+    (409, 'conflict', 'duplicate', 'The Apinizer API refused'),
+])
+def test_each_error_class_gets_a_plain_message(status, code, description, expected):
+    client, _, _ = make_client([error(status, code, description)], retries=0)
+    with pytest.raises(ApinizerError) as caught:
+        client.request('PUT', '/apiops/projects/nope/certificates/c/')
+    exc = caught.value
+    assert str(exc).startswith(expected)
+    assert (exc.status, exc.error, exc.description, exc.method, exc.path) == (
+        status, code, description, 'PUT', '/apiops/projects/nope/certificates/c/')
+    assert TOKEN not in str(exc)
+
+
+def test_an_echoed_token_is_scrubbed_from_errors():
+    client, _, _ = make_client([error(400, 'bad_request', 'header was Bearer ' + TOKEN)])
+    with pytest.raises(ApinizerError) as caught:
+        client.get('/apiops/projects/p/certificates/')
+    assert TOKEN not in str(caught.value) and TOKEN not in caught.value.description
+
+
+def test_missing_object_400_and_404_read_as_absent_but_not_a_missing_project():
+    client, _, _ = make_client([
+        error(400, 'bad_request', 'Certificate (name: gone) is not found!'),
+        error(404, 'not_found', 'No such key'),
+        error(404, 'not_found', 'Project(nope) was not found or user does not have privilege to access it!'),
+        error(400, 'bad_request', 'alias value can not be empty!'),
+    ])
+    assert client.get_optional('/apiops/projects/p/certificates/gone/') is None
+    assert client.get_optional('/apiops/projects/p/keys/gone/') is None
+    with pytest.raises(ApinizerError, match='Project not found'):
+        client.get_optional('/apiops/projects/nope/certificates/x/')
+    with pytest.raises(ApinizerError, match='alias value can not be empty!'):
+        client.get_optional('/apiops/projects/p/certificates/x/')
+
+
+@pytest.mark.parametrize('answer, expected_wait', [
+    (error(429, 'rate_limit_exceeded', 'slow down', retry_after=7), 7.0),
+    ((429, {'error': 'rate_limit_exceeded'}, {'Retry-After': '4'}), 4.0),
+    ((429, {'error': 'rate_limit_exceeded'}, {'Retry-After': '3600'}), _client.RETRY_AFTER_MAX_SECONDS),
+])
+def test_429_waits_as_the_server_asks_then_succeeds_even_for_writes(answer, expected_wait):
+    client, adapter, waits = make_client([answer, (200, {'success': True})])
+    assert client.request('POST', '/apiops/projects/p/keys/', json={'name': 'k'}) == {'success': True}
+    assert waits == [expected_wait]
+    assert len(adapter.sent) == 2
+
+
+def test_503_burst_shorter_than_retries_is_absorbed_with_exponential_backoff():
+    client, adapter, waits = make_client([error(503, 'server_error', 'busy')] * 3 + [(200, {'ok': 1})], retries=3)
+    assert client.request('PUT', '/apiops/projects/p/keys/k/', json={}) == {'ok': 1}
+    assert waits == [0.5, 1.0, 2.0]
+    assert len(adapter.sent) == 4
+
+
+def test_a_burst_longer_than_retries_fails_naming_the_endpoint_and_attempts():
+    client, adapter, waits = make_client([error(503, 'server_error', 'busy')] * 3, retries=2)
+    with pytest.raises(ApinizerError) as caught:
+        client.get('/apiops/projects/p/certificates/')
+    assert len(adapter.sent) == 3 and len(waits) == 2
+    assert 'GET /apiops/projects/p/certificates/' in str(caught.value)
+    assert 'Gave up after 3 attempts (option retries=2)' in str(caught.value)
+
+
+def test_a_gateway_error_on_a_write_is_not_repeated_and_marked_unknown():
+    client, adapter, waits = make_client([error(502, 'server_error', 'bad gateway')])
+    with pytest.raises(ApinizerError) as caught:
+        client.request('POST', '/apiops/projects/p/certificates/', data={'a': 'b'})
+    assert caught.value.outcome_unknown is True
+    assert len(adapter.sent) == 1 and waits == []
+
+
+def test_a_gateway_error_on_a_read_is_retried():
+    client, adapter, _ = make_client([error(504, 'server_error', 'timeout'), (200, {'ok': True})])
+    assert client.get('/apiops/projects/p/keys/') == {'ok': True}
+    assert len(adapter.sent) == 2
+
+
+def test_a_dropped_connection_is_retried_for_reads_only():
+    dropped = requests.exceptions.ConnectionError('RemoteDisconnected: Remote end closed connection without response')
+    client, adapter, _ = make_client([dropped, (200, {'ok': True})])
+    assert client.get('/apiops/projects/p/keys/') == {'ok': True}
+    client, adapter, _ = make_client([dropped, (200, {'ok': True})])
+    with pytest.raises(ApinizerError) as caught:
+        client.request('DELETE', '/apiops/projects/p/keys/k/')
+    assert caught.value.outcome_unknown is True
+    assert 'The outcome of this write is unknown' in str(caught.value)
+    assert len(adapter.sent) == 1
+
+
+def test_a_refused_connection_sent_nothing_so_a_write_is_retried():
+    refused = requests.exceptions.ConnectionError('NewConnectionError: [Errno 111] Connection refused')
+    client, adapter, _ = make_client([refused, (200, {'ok': True})])
+    assert client.request('POST', '/apiops/projects/p/keys/', json={}) == {'ok': True}
+    assert len(adapter.sent) == 2
+
+
+def test_a_timeout_says_after_how_long():
+    client, _, _ = make_client([requests.exceptions.ReadTimeout('read timed out')], timeout=2.5, retries=0)
+    with pytest.raises(ApinizerError) as caught:
+        client.get('/apiops/projects/p/keys/')
+    assert str(caught.value) == 'GET /apiops/projects/p/keys/ timed out after 2.5 seconds (option timeout).'
+
+
+def test_tls_settings():
+    assert ApinizerClient(BASE, token=TOKEN).session.verify is True
+    assert ApinizerClient(BASE, token=TOKEN, validate_certs=False, ca_path='/ca.pem').session.verify is False
+    assert ApinizerClient(BASE, token=TOKEN, ca_path='/ca.pem').session.verify == '/ca.pem'
+    assert ApinizerClient(BASE, token=TOKEN, client_cert='/c.pem', client_key='/k.pem').session.cert == ('/c.pem', '/k.pem')
+    assert ApinizerClient(BASE, token=TOKEN, client_cert='/both.pem').session.cert == '/both.pem'
+
+
+def test_converge_reruns_the_attempt_only_after_an_unknown_outcome():
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ApinizerError('dropped', outcome_unknown=True)
+        return 'converged'
+
+    assert converge(attempt, retries=3) == 'converged'
+    assert len(calls) == 2
+
+    def refused():
+        calls.append(1)
+        raise ApinizerError('refused', status=400)
+
+    del calls[:]
+    with pytest.raises(ApinizerError):
+        converge(refused, retries=3)
+    assert len(calls) == 1
+
+
+def test_connection_argument_spec_has_env_fallbacks_and_secrets_are_no_log():
+    spec = _client.connection_argument_spec()
+    assert spec['token']['no_log'] is True and spec['password']['no_log'] is True
+    fallbacks = dict((name, option['fallback'][1][0]) for name, option in spec.items() if 'fallback' in option)
+    assert fallbacks == {'url': 'APINIZER_URL', 'token': 'APINIZER_TOKEN', 'username': 'APINIZER_USERNAME',
+                         'password': 'APINIZER_PASSWORD', 'validate_certs': 'APINIZER_VALIDATE_CERTS',
+                         'ca_path': 'APINIZER_CA_PATH', 'timeout': 'APINIZER_TIMEOUT', 'project': 'APINIZER_PROJECT'}
