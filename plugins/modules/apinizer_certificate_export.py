@@ -1,0 +1,216 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: apinizer_certificate_export
+short_description: Write the certificate of each environment of an Apinizer certificate to files
+version_added: 1.0.0
+description:
+  - Calls the export endpoint of a certificate, which answers a ZIP holding one DER certificate per environment,
+    and writes each environment's certificate into O(dest), as DER or PEM.
+  - A file is written only when its content differs, so a second run reports no change.
+author:
+  - apinizer.apiops contributors
+extends_documentation_fragment:
+  - apinizer.apiops._connection
+  - apinizer.apiops._attributes
+  - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Downloads the export and compares it with the files; writes nothing.
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+  safe_file_operations:
+    description: Uses Ansible's strict file operation functions to ensure proper permissions and avoid data corruption.
+    support: full
+options:
+  name:
+    description:
+      - Name of the certificate to export.
+    type: str
+    required: true
+  dest:
+    description:
+      - Directory the files are written to. It is created when missing.
+    type: path
+    required: true
+  format:
+    description:
+      - V(der) writes the files as the server names them, C(<name>-<environment>.cer), in binary DER.
+      - V(pem) converts each to PEM and names it C(<name>-<environment>.pem).
+    type: str
+    choices: [der, pem]
+    default: der
+  environments:
+    description:
+      - Write only these environments' certificates. By default every environment of the export is written.
+      - Naming an environment the export does not hold fails the task.
+    type: list
+    elements: str
+seealso:
+  - module: apinizer.apiops.apinizer_certificate
+  - module: apinizer.apiops.apinizer_certificate_info
+"""
+
+EXAMPLES = r"""
+---
+- name: Save the certificate of every environment as PEM files
+  apinizer.apiops.apinizer_certificate_export:
+    url: https://apinizer.example.com
+    token: "{{ apinizer_token }}"
+    project: payments
+    name: api-example-com
+    dest: /etc/pki/apinizer
+    format: pem
+    mode: '0644'
+
+- name: Save the production certificate as the server exports it (DER)
+  apinizer.apiops.apinizer_certificate_export:
+    name: api-example-com
+    dest: exported
+    environments: [production]
+"""
+
+RETURN = r"""
+dest:
+  description: The directory the files were written to.
+  returned: always
+  type: str
+  sample: /etc/pki/apinizer
+files:
+  description: One entry per exported environment, sorted by environment.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    environment:
+      description: Environment name.
+      type: str
+      sample: production
+    path:
+      description: Path of the file.
+      type: str
+      sample: /etc/pki/apinizer/api-example-com-production.pem
+    sha1_thumbprint:
+      description: SHA-1 of the DER certificate, upper-case hex.
+      type: str
+      sample: 3F2A9C0D1E4B5A6978C8D7E6F5A4B3C2D1E0F9A8
+    changed:
+      description: Whether this file was written (or would be, in check mode).
+      type: bool
+      sample: true
+"""
+
+import io
+import os
+import tempfile
+import zipfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _pem
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, fail_if_missing_libraries
+
+
+def certificates_in_export(archive_bytes, name):
+    """{environment: DER bytes} from the export ZIP, whose entries are named <name>-<environment>.cer."""
+    prefix = name + '-'
+    found = {}
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(archive_bytes))
+    except zipfile.BadZipfile:
+        raise InvalidInput('The export of certificate %s is not a ZIP archive.' % name)
+    for entry in archive.namelist():
+        base = os.path.basename(entry)
+        if entry != base or not base.startswith(prefix) or not base.endswith('.cer'):
+            continue
+        found[base[len(prefix):-len('.cer')]] = archive.read(entry)
+    return found
+
+
+def file_content(der, output_format):
+    if output_format == 'der':
+        return der
+    return _pem.certificate_pem(_pem.load_certificates(der)[0]).encode('ascii')
+
+
+def write_if_different(module, path, content):
+    """Atomically replace path when its bytes differ; returns whether it (would have) changed."""
+    try:
+        with open(path, 'rb') as handle:
+            if handle.read() == content:
+                return False
+    except (IOError, OSError):
+        pass
+    if not module.check_mode:
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.apinizer-export-')
+        with os.fdopen(handle, 'wb') as output:
+            output.write(content)
+        module.atomic_move(temporary, path)
+    return True
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        dest=dict(type='path', required=True),
+        format=dict(type='str', default='der', choices=['der', 'pem']),
+        environments=dict(type='list', elements='str'),
+    )
+    module = AnsibleModule(**module_kwargs(argument_spec, supports_check_mode=True, add_file_common_args=True))
+    fail_if_missing_libraries(module)
+    params = module.params
+    name, dest = params['name'], params['dest']
+    try:
+        check_name(name)
+    except InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+
+    client = ApinizerClient.from_module(module)
+    try:
+        archive = client.request('GET', _certificates.export_path(params['project'], name), raw=True)
+    except ApinizerError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())
+    try:
+        certificates = certificates_in_export(archive, name)
+    except InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+    wanted = params['environments'] or sorted(certificates)
+    missing = sorted(set(wanted) - set(certificates))
+    if missing:
+        module.fail_json(msg='environments: the export of certificate %s holds no certificate for %s; it holds %s.'
+                         % (name, ', '.join(missing), ', '.join(sorted(certificates)) or 'none'))
+
+    changed = False
+    if not os.path.isdir(dest):
+        changed = True
+        if not module.check_mode:
+            os.makedirs(dest)
+    files = []
+    extension = '.cer' if params['format'] == 'der' else '.pem'
+    for environment in sorted(set(wanted)):
+        der = certificates[environment]
+        path = os.path.join(dest, '%s-%s%s' % (name, environment, extension))
+        file_changed = write_if_different(module, path, file_content(der, params['format']))
+        if not module.check_mode:
+            file_args = module.load_file_common_arguments(params, path=path)
+            file_changed = module.set_fs_attributes_if_different(file_args, file_changed)
+        files.append(dict(environment=environment, path=path, sha1_thumbprint=_pem.sha1_thumbprint(der),
+                          changed=file_changed))
+        changed = changed or file_changed
+    module.exit_json(changed=changed, dest=dest, files=files)
+
+
+if __name__ == '__main__':
+    main()
