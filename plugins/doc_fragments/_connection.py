@@ -24,7 +24,7 @@ options:
     required: true
   token:
     description:
-      - Personal API Access Token, sent as C(Authorization: Bearer <token>).
+      - "Personal API Access Token, sent as C(Authorization: Bearer <token>)."
       - If not set, the value of the E(APINIZER_TOKEN) environment variable is used.
       - One of O(token) or O(username) and O(password) is required. When both are given, O(token) is used.
     type: str
