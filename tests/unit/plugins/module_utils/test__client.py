@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+from collections import namedtuple
 
 import pytest
 import requests
@@ -47,13 +48,16 @@ class ScriptedAdapter(BaseAdapter):
         pass
 
 
+Scripted = namedtuple('Scripted', ['client', 'adapter', 'waits'])
+
+
 def make_client(script, **kwargs):
     waits = []
     kwargs.setdefault('token', TOKEN)
     client = ApinizerClient(BASE, sleep=waits.append, **kwargs)
     adapter = ScriptedAdapter(script)
     client.session.mount(BASE, adapter)
-    return client, adapter, waits
+    return Scripted(client, adapter, waits)
 
 
 def error(status, code, description, **extra):
@@ -63,7 +67,7 @@ def error(status, code, description, **extra):
 
 
 def test_bearer_token_on_every_call_and_json_answer():
-    client, adapter, _ = make_client([(200, {'success': True, 'resultList': []})])
+    client, adapter = make_client([(200, {'success': True, 'resultList': []})])[:2]
     assert client.get('/apiops/projects/p/certificates/') == {'success': True, 'resultList': []}
     assert adapter.sent[0].headers['Authorization'] == 'Bearer ' + TOKEN
     assert adapter.sent[0].url == BASE + '/apiops/projects/p/certificates/'
@@ -77,7 +81,7 @@ def test_names_are_percent_encoded_and_paths_end_in_slash():
 def test_username_password_exchanged_once_for_a_token():
     script = [(200, {'access_token': 'issued-token-1234567890', 'token_type': 'Bearer', 'expires_in': 3600}),
               (200, {'resultList': []}), (200, {'resultList': []})]
-    client, adapter, _ = make_client(script, token=None, username='alice', password=PASSWORD)
+    client, adapter = make_client(script, token=None, username='alice', password=PASSWORD)[:2]
     client.get('/apiops/projects/p/keys/')
     client.get('/apiops/projects/p/keys/')
     token_call = adapter.sent[0]
@@ -88,8 +92,8 @@ def test_username_password_exchanged_once_for_a_token():
 
 
 def test_bad_credentials_name_the_user_never_the_password():
-    client, _, _ = make_client([error(401, 'unauthorized_client', 'Bad credentials')], token=None, username='alice',
-                               password=PASSWORD)
+    client = make_client([error(401, 'unauthorized_client', 'Bad credentials')], token=None, username='alice',
+                               password=PASSWORD).client
     with pytest.raises(ApinizerError) as caught:
         client.get('/apiops/projects/p/keys/')
     assert caught.value.status == 401
@@ -106,7 +110,7 @@ def test_bad_credentials_name_the_user_never_the_password():
     (409, 'conflict', 'duplicate', 'The Apinizer API refused'),
 ])
 def test_each_error_class_gets_a_plain_message(status, code, description, expected):
-    client, _, _ = make_client([error(status, code, description)], retries=0)
+    client = make_client([error(status, code, description)], retries=0).client
     with pytest.raises(ApinizerError) as caught:
         client.request('PUT', '/apiops/projects/nope/certificates/c/')
     exc = caught.value
@@ -117,19 +121,19 @@ def test_each_error_class_gets_a_plain_message(status, code, description, expect
 
 
 def test_an_echoed_token_is_scrubbed_from_errors():
-    client, _, _ = make_client([error(400, 'bad_request', 'header was Bearer ' + TOKEN)])
+    client = make_client([error(400, 'bad_request', 'header was Bearer ' + TOKEN)]).client
     with pytest.raises(ApinizerError) as caught:
         client.get('/apiops/projects/p/certificates/')
     assert TOKEN not in str(caught.value) and TOKEN not in caught.value.description
 
 
 def test_missing_object_400_and_404_read_as_absent_but_not_a_missing_project():
-    client, _, _ = make_client([
+    client = make_client([
         error(400, 'bad_request', 'Certificate (name: gone) is not found!'),
         error(404, 'not_found', 'No such key'),
         error(404, 'not_found', 'Project(nope) was not found or user does not have privilege to access it!'),
         error(400, 'bad_request', 'alias value can not be empty!'),
-    ])
+    ]).client
     assert client.get_optional('/apiops/projects/p/certificates/gone/') is None
     assert client.get_optional('/apiops/projects/p/keys/gone/') is None
     with pytest.raises(ApinizerError, match='Project not found'):
@@ -175,16 +179,16 @@ def test_a_gateway_error_on_a_write_is_not_repeated_and_marked_unknown():
 
 
 def test_a_gateway_error_on_a_read_is_retried():
-    client, adapter, _ = make_client([error(504, 'server_error', 'timeout'), (200, {'ok': True})])
+    client, adapter = make_client([error(504, 'server_error', 'timeout'), (200, {'ok': True})])[:2]
     assert client.get('/apiops/projects/p/keys/') == {'ok': True}
     assert len(adapter.sent) == 2
 
 
 def test_a_dropped_connection_is_retried_for_reads_only():
     dropped = requests.exceptions.ConnectionError('RemoteDisconnected: Remote end closed connection without response')
-    client, adapter, _ = make_client([dropped, (200, {'ok': True})])
+    client, adapter = make_client([dropped, (200, {'ok': True})])[:2]
     assert client.get('/apiops/projects/p/keys/') == {'ok': True}
-    client, adapter, _ = make_client([dropped, (200, {'ok': True})])
+    client, adapter = make_client([dropped, (200, {'ok': True})])[:2]
     with pytest.raises(ApinizerError) as caught:
         client.request('DELETE', '/apiops/projects/p/keys/k/')
     assert caught.value.outcome_unknown is True
@@ -194,13 +198,13 @@ def test_a_dropped_connection_is_retried_for_reads_only():
 
 def test_a_refused_connection_sent_nothing_so_a_write_is_retried():
     refused = requests.exceptions.ConnectionError('NewConnectionError: [Errno 111] Connection refused')
-    client, adapter, _ = make_client([refused, (200, {'ok': True})])
+    client, adapter = make_client([refused, (200, {'ok': True})])[:2]
     assert client.request('POST', '/apiops/projects/p/keys/', json={}) == {'ok': True}
     assert len(adapter.sent) == 2
 
 
 def test_a_timeout_says_after_how_long():
-    client, _, _ = make_client([requests.exceptions.ReadTimeout('read timed out')], timeout=2.5, retries=0)
+    client = make_client([requests.exceptions.ReadTimeout('read timed out')], timeout=2.5, retries=0).client
     with pytest.raises(ApinizerError) as caught:
         client.get('/apiops/projects/p/keys/')
     assert str(caught.value) == 'GET /apiops/projects/p/keys/ timed out after 2.5 seconds (option timeout).'

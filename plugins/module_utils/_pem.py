@@ -1,0 +1,464 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or your own plugins!
+
+# PEM/DER parsing, fingerprints and key/certificate checks: pure functions, no HTTP.
+#
+# Error messages (PemError) describe *what* was found (block labels, counts), never the
+# PEM text or key material, so callers may pass them to fail_json as they are.
+# Their shape is "<option>: expected <what>, found <what was found>[; <hint>]".
+# Callers check HAS_CRYPTOGRAPHY (and report CRYPTOGRAPHY_IMPORT_ERROR through
+# missing_required_lib) before calling anything that parses.
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import binascii
+import datetime
+import hashlib
+import re
+import traceback
+from collections import namedtuple
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+
+class PemError(ValueError):
+    """Input that is not what an option expects. The message never holds PEM text or key material."""
+
+
+# A label is short and upper case; the limit keeps a damaged BEGIN line from echoing base64.
+_MARKER_RE = re.compile(r'-----(BEGIN|END) ([A-Z0-9][A-Z0-9 ]{0,39})-----')
+_BASE64_RE = re.compile(r'^[A-Za-z0-9+/=\s]+$')
+
+_CERTIFICATE_LABELS = ('CERTIFICATE', 'X509 CERTIFICATE')
+_PRIVATE_KEY_LABELS = ('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'DSA PRIVATE KEY')
+_PUBLIC_KEY_LABELS = ('PUBLIC KEY', 'RSA PUBLIC KEY')
+# `openssl ecparam -genkey` writes this before the key; it carries nothing we need.
+_IGNORED_WITH_KEY_LABELS = ('EC PARAMETERS',)
+
+# (singular, plural) for each kind of block describe_found() names.
+_KIND_NAMES = {
+    'certificate': ('a certificate', '%d certificates (a certificate chain)'),
+    'private_key': ('a private key (%s)', '%d private keys (%s)'),
+    'encrypted_private_key': ('an encrypted private key', '%d encrypted private keys'),
+    'public_key': ('a public key', '%d public keys'),
+    'csr': ('a certificate signing request', '%d certificate signing requests'),
+    'crl': ('a certificate revocation list', '%d certificate revocation lists'),
+    'other': ("a PEM block '%s'", "%d PEM blocks '%s'"),
+    'incomplete': ("an incomplete PEM block '%s'", "%d incomplete PEM blocks '%s'"),
+}
+
+
+class _PemBlock(namedtuple('_PemBlock', ['label', 'headers', 'body'])):
+    """One BEGIN/END block; headers are the RFC 1421 lines of legacy encrypted keys, body is base64."""
+
+    @property
+    def encrypted(self):
+        return self.label == 'ENCRYPTED PRIVATE KEY' or any(h.replace(' ', '') == 'Proc-Type:4,ENCRYPTED' for h in self.headers)
+
+    @property
+    def kind(self):
+        if self.label in _CERTIFICATE_LABELS:
+            return 'certificate'
+        if self.label == 'PRIVATE KEY' or self.label.endswith(' PRIVATE KEY'):
+            return 'encrypted_private_key' if self.encrypted else 'private_key'
+        if self.label in _PUBLIC_KEY_LABELS:
+            return 'public_key'
+        if self.label in ('CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST'):
+            return 'csr'
+        if self.label == 'X509 CRL':
+            return 'crl'
+        return 'other'
+
+    def pem(self):
+        """Canonical PEM text: stripped lines, base64 wrapped at 64 columns."""
+        b64 = ''.join(self.body.split())
+        lines = ['-----BEGIN %s-----' % self.label]
+        if self.headers:
+            lines.extend(self.headers)
+            lines.append('')
+        lines.extend(b64[i:i + 64] for i in range(0, len(b64), 64))
+        lines.append('-----END %s-----' % self.label)
+        return '\n'.join(lines) + '\n'
+
+    def der(self):
+        try:
+            return base64.b64decode(''.join(self.body.split()).encode('ascii'), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+
+
+def _to_bytes(data):
+    if data is None:
+        return b''
+    if isinstance(data, bytes):
+        return data
+    return data.encode('utf-8', 'surrogateescape')
+
+
+def _as_text(data):
+    """The input as text, or None when it is binary (not UTF-8, or holding control characters)."""
+    raw = _to_bytes(data)
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        return None
+    if any(ord(c) < 32 and c not in '\t\n\r\f\v' for c in text):
+        return None
+    return text
+
+
+def _split_body(text):
+    """Split a block's inner text into RFC 1421 header lines and the base64 body.
+
+    Lines are stripped, so indented YAML, CRLF line ends, and bodies whose newlines became
+    spaces are read as well.
+    """
+    lines = [line.strip() for line in text.strip().splitlines()]
+    headers = []
+    while lines and ':' in lines[0]:
+        headers.append(lines.pop(0))
+    return headers, ' '.join(lines)
+
+
+def _scan(data):
+    """Return (blocks, incomplete labels) found in the text; both empty for binary data."""
+    text = _as_text(data)
+    if text is None:
+        return [], []
+    blocks, incomplete, current = [], [], None
+    for match in _MARKER_RE.finditer(text):
+        marker, label = match.groups()
+        if marker == 'BEGIN':
+            if current is not None:
+                incomplete.append(current[0])
+            current = (label, match.end())
+        elif current is not None and current[0] == label:
+            headers, body = _split_body(text[current[1]:match.start()])
+            blocks.append(_PemBlock(label, headers, body))
+            current = None
+        else:
+            # An END without its BEGIN: the start of the block was cut off.
+            incomplete.append(label)
+    if current is not None:
+        incomplete.append(current[0])
+    return blocks, incomplete
+
+
+def _describe_blocks(blocks, incomplete):
+    counts = {}
+    order = []
+    for kind, detail in [(b.kind, b.label) for b in blocks] + [('incomplete', label) for label in incomplete]:
+        # Private keys and unknown blocks are told apart by label; the others by kind alone.
+        key = (kind, detail if kind in ('private_key', 'other', 'incomplete') else None)
+        if key not in counts:
+            order.append(key)
+            counts[key] = 0
+        counts[key] += 1
+    parts = []
+    for kind, detail in order:
+        singular, plural = _KIND_NAMES[kind]
+        count = counts[(kind, detail)]
+        if count == 1:
+            parts.append(singular % detail if '%s' in singular else singular)
+        else:
+            parts.append(plural % ((count, detail) if '%s' in plural else count))
+    if len(parts) == 1:
+        return parts[0]
+    return '%s and %s' % (', '.join(parts[:-1]), parts[-1])
+
+
+def _describe_non_pem(data):
+    raw = _to_bytes(data)
+    if not raw.strip():
+        return 'an empty value'
+    if _as_text(data) is None:
+        if raw[:1] == b'\x30':
+            return 'a DER-encoded certificate' if _load_der_certificate(raw) is not None else 'DER-encoded binary data'
+        return 'binary data'
+    text = raw.decode('utf-8').strip()
+    if _BASE64_RE.match(text) and len(text) >= 16:
+        try:
+            if base64.b64decode(''.join(text.split()), validate=True)[:1] == b'\x30':
+                return 'base64 text without PEM BEGIN/END lines'
+        except (binascii.Error, ValueError):
+            pass
+    return 'text with no PEM block'
+
+
+def pem_block_labels(data):
+    """Labels of the complete BEGIN/END blocks in the text, in order, e.g. ['CERTIFICATE', 'PRIVATE KEY']."""
+    return [block.label for block in _scan(data)[0]]
+
+
+def describe_found(data):
+    """Human text of what a blob holds, for error messages, e.g. '2 certificates (a certificate chain)'.
+
+    Names only block kinds, labels and counts: never any of the content.
+    """
+    blocks, incomplete = _scan(data)
+    if blocks or incomplete:
+        return _describe_blocks(blocks, incomplete)
+    return _describe_non_pem(data)
+
+
+def _prefix(option):
+    return '%s: ' % option if option else ''
+
+
+def _load_der_certificate(der):
+    if not HAS_CRYPTOGRAPHY:  # describe_found() works without cryptography, only less precisely
+        return None
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+
+
+def _load_certificate_block(block, option, position=None):
+    cert = _load_der_certificate(block.der() or b'')
+    if cert is None:
+        which = 'certificate #%d' % position if position else 'the certificate'
+        raise PemError('%s%s in the PEM text is damaged (not a valid X.509 certificate)' % (_prefix(option), which))
+    return cert
+
+
+def load_certificates(data, option=None):
+    """All certificates in PEM text, in order, or the one certificate of DER bytes.
+
+    Blocks that are not certificates (a private key of a combined file, say) are skipped;
+    an incomplete block is an error, so a cut-off chain never passes as a shorter one.
+    """
+    blocks, incomplete = _scan(data)
+    if not blocks and not incomplete and isinstance(data, bytes) and _as_text(data) is None:
+        cert = _load_der_certificate(data)
+        if cert is not None:
+            return [cert]
+    cert_blocks = [block for block in blocks if block.kind == 'certificate']
+    if incomplete or not cert_blocks:
+        raise PemError('%sexpected PEM certificates, found %s' % (_prefix(option), describe_found(data)))
+    numbered = len(cert_blocks) > 1
+    return [_load_certificate_block(block, option, index if numbered else None) for index, block in enumerate(cert_blocks, 1)]
+
+
+def load_single_certificate(data, option='certificate'):
+    """Exactly one certificate: PEM (the documented input) or DER bytes."""
+    blocks, incomplete = _scan(data)
+    if not blocks and not incomplete and isinstance(data, bytes) and _as_text(data) is None:
+        cert = _load_der_certificate(data)
+        if cert is not None:
+            return cert
+    if len(blocks) == 1 and not incomplete and blocks[0].kind == 'certificate':
+        return _load_certificate_block(blocks[0], option)
+    msg = '%sexpected one PEM certificate, found %s' % (_prefix(option), describe_found(data))
+    if len(blocks) > 1 and not incomplete and all(block.kind == 'certificate' for block in blocks):
+        msg += '; give only the leaf certificate'
+    raise PemError(msg)
+
+
+def split_pem_bundle(data):
+    """Split a PEM file such as 'leaf, then chain, then key' into its parts.
+
+    Returns a dict: ``certificates`` (PEM text of each certificate, in order, re-encoded
+    canonically), ``private_keys`` and ``public_keys`` (PEM text of each such block, also
+    canonical; private key text is secret: never return or log it), and ``other`` (the
+    labels of any other blocks). Raises PemError for an incomplete or damaged block.
+    """
+    blocks, incomplete = _scan(data)
+    if incomplete:
+        raise PemError('expected complete PEM blocks, found %s' % describe_found(data))
+    result = {'certificates': [], 'private_keys': [], 'public_keys': [], 'other': []}
+    cert_blocks = [block for block in blocks if block.kind == 'certificate']
+    numbered = len(cert_blocks) > 1
+    for index, block in enumerate(cert_blocks, 1):
+        result['certificates'].append(certificate_pem(_load_certificate_block(block, None, index if numbered else None)))
+    for block in blocks:
+        if block.kind in ('private_key', 'encrypted_private_key'):
+            result['private_keys'].append(block.pem())
+        elif block.kind == 'public_key':
+            result['public_keys'].append(block.pem())
+        elif block.kind != 'certificate':
+            result['other'].append(block.label)
+    return result
+
+
+def certificate_der(cert):
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def certificate_pem(cert):
+    """PEM text of one certificate, ending with a newline."""
+    return cert.public_bytes(serialization.Encoding.PEM).decode('ascii')
+
+
+def sha1_thumbprint(der):
+    """SHA-1 of the DER bytes as 40 upper-case hex digits, no separators (Apinizer's sha1Thumbprint)."""
+    return hashlib.sha1(der).hexdigest().upper()
+
+
+def sha256_fingerprint(der):
+    """SHA-256 of the DER bytes as 64 upper-case hex digits, no separators."""
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+def _utc(value):
+    return value.replace(tzinfo=datetime.timezone.utc) if value.tzinfo is None else value.astimezone(datetime.timezone.utc)
+
+
+def _not_before(cert):
+    # The *_utc accessors exist from cryptography 42 on; the naive ones are UTC too.
+    return cert.not_valid_before_utc if hasattr(cert, 'not_valid_before_utc') else _utc(cert.not_valid_before)
+
+
+def _not_after(cert):
+    return cert.not_valid_after_utc if hasattr(cert, 'not_valid_after_utc') else _utc(cert.not_valid_after)
+
+
+def _iso_utc(value):
+    return value.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def format_serial_number(serial):
+    """Upper-case hex, no separators, padded to whole bytes: what `openssl x509 -serial` prints."""
+    digits = '%X' % abs(serial)
+    digits = '0' * (len(digits) % 2) + digits
+    return '-' + digits if serial < 0 else digits
+
+
+def certificate_facts(cert, now=None):
+    """Non-secret facts about a certificate; `now` (a datetime, naive means UTC) defaults to the current time."""
+    now = _utc(now) if now is not None else datetime.datetime.now(datetime.timezone.utc)
+    der = certificate_der(cert)
+    not_before, not_after = _not_before(cert), _not_after(cert)
+    return {
+        'sha1_thumbprint': sha1_thumbprint(der),
+        'sha256_fingerprint': sha256_fingerprint(der),
+        'subject': cert.subject.rfc4514_string(),
+        'issuer': cert.issuer.rfc4514_string(),
+        'serial_number': format_serial_number(cert.serial_number),
+        'not_before': _iso_utc(not_before),
+        'not_after': _iso_utc(not_after),
+        'expired': now > not_after,
+        'not_yet_valid': now < not_before,
+        # Whole days left, rounded down: -1 on the first day after expiry.
+        'days_remaining': (not_after - now) // datetime.timedelta(days=1),
+    }
+
+
+def _single_key_block(data, option, expected, accepted_labels):
+    """The one key block in the text, or PemError naming what was found instead."""
+    blocks, incomplete = _scan(data)
+    if len(blocks) > 1:
+        blocks = [block for block in blocks if block.label not in _IGNORED_WITH_KEY_LABELS]
+    if len(blocks) == 1 and not incomplete and blocks[0].label in accepted_labels:
+        return blocks[0]
+    msg = '%sexpected %s, found %s' % (_prefix(option), expected, describe_found(data))
+    if len(blocks) == 1 and not incomplete and blocks[0].label == 'OPENSSH PRIVATE KEY':
+        msg += '; convert it to PKCS#8 PEM first (ssh-keygen -p -m PKCS8 -f <file>)'
+    raise PemError(msg)
+
+
+def load_private_key(data, passphrase=None, option='private_key', passphrase_option='passphrase'):
+    """A private key from PEM: PKCS#8, PKCS#1 (RSA), SEC1 (EC), encrypted PKCS#8 or legacy encrypted PEM.
+
+    A passphrase given for a key that is not encrypted is ignored.
+    """
+    block = _single_key_block(data, option, 'a PEM private key', _PRIVATE_KEY_LABELS)
+    password = None
+    if block.encrypted:
+        if passphrase is None or passphrase in ('', b''):
+            raise PemError('%sthe private key is encrypted; set %s' % (_prefix(option), passphrase_option))
+        password = _to_bytes(passphrase)
+    try:
+        return serialization.load_pem_private_key(block.pem().encode('ascii'), password=password)
+    except UnsupportedAlgorithm:
+        msg = '%sthe private key (%s) is of a key type that the cryptography library cannot load' % (_prefix(option), block.label)
+    except (ValueError, TypeError):
+        if block.encrypted:
+            msg = '%scould not decrypt the private key: %s is wrong' % (_prefix(option), passphrase_option)
+        else:
+            msg = '%sthe private key (%s) is damaged and could not be loaded' % (_prefix(option), block.label)
+    # Raised outside the except clause so that cryptography's exception is not chained to ours.
+    raise PemError(msg)
+
+
+def load_public_key(data, option='public_key'):
+    """A public key from PEM: SubjectPublicKeyInfo (PUBLIC KEY) or PKCS#1 (RSA PUBLIC KEY)."""
+    block = _single_key_block(data, option, 'a PEM public key', _PUBLIC_KEY_LABELS)
+    try:
+        return serialization.load_pem_public_key(block.pem().encode('ascii'))
+    except UnsupportedAlgorithm:
+        msg = '%sthe public key (%s) is of a key type that the cryptography library cannot load' % (_prefix(option), block.label)
+    except ValueError:
+        msg = '%sthe public key (%s) is damaged and could not be loaded' % (_prefix(option), block.label)
+    raise PemError(msg)
+
+
+def private_key_to_pkcs8_pem(key):
+    """Unencrypted PKCS#8 PEM text of a private key. This is secret: never return or log it."""
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode('ascii')
+
+
+def _spki_der(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def public_key_pem(public_key):
+    """SubjectPublicKeyInfo PEM text of a public key, ending with a newline."""
+    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode('ascii')
+
+
+def public_key_sha256_fingerprint(public_key):
+    """SHA-256 of the DER SubjectPublicKeyInfo as 64 upper-case hex digits, no separators."""
+    return sha256_fingerprint(_spki_der(public_key))
+
+
+def key_matches_certificate(private_key, cert):
+    """Whether the private key belongs to the certificate's public key (any key type)."""
+    return _spki_der(private_key.public_key()) == _spki_der(cert.public_key())
+
+
+def _verify_signature(cert, public_key):
+    """Check the certificate's signature by hand, for cryptography < 40. Raises on a bad signature."""
+    data, signature, hash_algorithm = cert.tbs_certificate_bytes, cert.signature, cert.signature_hash_algorithm
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if cert.signature_algorithm_oid == x509.SignatureAlgorithmOID.RSASSA_PSS:
+            pad = padding.PSS(mgf=padding.MGF1(hash_algorithm), salt_length=getattr(padding.PSS, 'AUTO', hash_algorithm.digest_size))
+        else:
+            pad = padding.PKCS1v15()
+        public_key.verify(signature, data, pad, hash_algorithm)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
+    elif isinstance(public_key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        public_key.verify(signature, data)
+    else:
+        raise TypeError('unsupported issuer key type')
+
+
+def issued_by(cert, issuer_cert):
+    """Whether issuer_cert issued cert: the issuer name matches and the signature verifies with its key."""
+    if cert.issuer != issuer_cert.subject:
+        return False
+    try:
+        if hasattr(cert, 'verify_directly_issued_by'):
+            cert.verify_directly_issued_by(issuer_cert)
+        else:
+            _verify_signature(cert, issuer_cert.public_key())
+    except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
+        return False
+    return True
