@@ -25,6 +25,8 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
     check_name,
     deployment_failure_message,
     deployment_report,
+    jwk_update_params,
+    unwrap_one,
 )
 
 UTC = datetime.timezone.utc
@@ -80,15 +82,6 @@ def desired_certificate(name, certificate, alias=None, description='', environme
     facts = _pem.certificate_facts(parsed)
     return dict(name=name, description=description or '', alias=alias, environments=environments,
                 pem=_pem.certificate_pem(parsed), der=der, facts=facts)
-
-
-def unwrap_one(response):
-    """The one object of a GET answer: inside resultList, or the answer itself on servers that skip the wrapper."""
-    if not response:
-        return None
-    if 'resultList' in response:
-        return (response.get('resultList') or [None])[0]
-    return response if 'name' in response else None
 
 
 def _decode_content(value):
@@ -193,15 +186,6 @@ def form(desired, include_name=True):
     return data, files
 
 
-def replace_params(jwk_update_action='nullify', jwk_update_scope=None):
-    """Query of a replace. Newer servers read jwkUpdateAction, older ones updateReferencedJwks; send both."""
-    params = dict(jwkUpdateAction=jwk_update_action.upper(),
-                  updateReferencedJwks='true' if jwk_update_action == 'update' else 'false')
-    if jwk_update_scope:
-        params['updateScope'] = jwk_update_scope.upper()
-    return params
-
-
 def fetch(client, project, name):
     """One certificate from the server (with content), or None."""
     entry = unwrap_one(client.get_optional(certificate_path(project, name)))
@@ -256,7 +240,7 @@ def _replace(client, project, desired, current, jwk_update_action, jwk_update_sc
     path = certificate_path(project, desired['name'])
     data, files = form(desired, include_name=False)
     try:
-        response = client.request('PUT', path, params=replace_params(jwk_update_action, jwk_update_scope),
+        response = client.request('PUT', path, params=jwk_update_params(jwk_update_action, jwk_update_scope),
                                   data=data, files=files)
         return deployment_report(response), None
     except ApinizerError as exc:

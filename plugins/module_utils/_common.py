@@ -71,6 +71,25 @@ def deployment_failure_message(kind, name, report):
             'force=true redeploys at once.' % (kind, name, ', '.join(e['name'] for e in failed) or 'some environment', details))
 
 
+def jwk_update_params(jwk_update_action='nullify', jwk_update_scope=None):
+    """Query of a certificate replace or key update. Newer servers read jwkUpdateAction, older ones
+    updateReferencedJwks; send both."""
+    params = dict(jwkUpdateAction=jwk_update_action.upper(),
+                  updateReferencedJwks='true' if jwk_update_action == 'update' else 'false')
+    if jwk_update_scope:
+        params['updateScope'] = jwk_update_scope.upper()
+    return params
+
+
+def unwrap_one(response):
+    """The one object of a GET answer: inside resultList, or the answer itself on servers that skip the wrapper."""
+    if not response:
+        return None
+    if 'resultList' in response:
+        return (response.get('resultList') or [None])[0]
+    return response if 'name' in response else None
+
+
 def changed_fields_diff(name, before, after):
     """Ansible diff of the fields that differ; before={} on create, after={} on delete."""
     if not before:

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, jwk_update_params
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate, make_chain, utc
 
@@ -148,8 +148,8 @@ def test_form_and_replace_query():
                     'environmentList': 'production,staging'}
     assert files['pemEncodedFile'][1] == NEW.pem
     assert 'certificateName' not in certs.form(desired(), include_name=False)[0]
-    assert certs.replace_params() == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
-    assert certs.replace_params('update', 'all_projects') == {
+    assert jwk_update_params() == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
+    assert jwk_update_params('update', 'all_projects') == {
         'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true', 'updateScope': 'ALL_PROJECTS'}
 
 
