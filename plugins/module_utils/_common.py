@@ -126,3 +126,22 @@ def fail_if_missing_libraries(module, cryptography=True):
         module.fail_json(msg=missing_required_lib('requests'), exception=_client.REQUESTS_IMPORT_ERROR)
     if cryptography and not _pem.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=_pem.CRYPTOGRAPHY_IMPORT_ERROR)
+
+
+def exit_with_result(module, result, kind, return_key, updated_verb='updated'):
+    """End a managing module: its return value, the diff in diff mode, the deployment report, and a failure when a
+    deployment or a replacement failed (with changed=true, since something was written)."""
+    name = (result['after'] or result['before'] or {}).get('name') or module.params['name']
+    output = {'changed': result['changed'], 'action': result['action'], return_key: result['after']}
+    if module._diff:
+        output['diff'] = result['diff']
+    if result['deployment'] is not None:
+        output['deployment'] = result['deployment']
+    if result['failure']:
+        module.fail_json(msg=result['failure'], **output)
+    if result['action'] == 'unchanged':
+        text = '%s %s is up to date.' % (kind, name)
+    else:
+        verb = {'created': 'created', 'updated': updated_verb, 'deleted': 'deleted'}[result['action']]
+        text = '%s %s %s%s.' % (kind, name, 'would be ' if module.check_mode else '', verb)
+    module.exit_json(msg=text, **output)

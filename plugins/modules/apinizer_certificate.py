@@ -240,13 +240,10 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._client import Api
 from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
     InvalidInput,
     check_name,
+    exit_with_result,
     fail_if_missing_libraries,
     read_input_file,
 )
-
-PAST_TENSE = dict(created='created', updated='replaced', deleted='deleted')
-CONDITIONAL = dict(created='would be created', updated='would be replaced', deleted='would be deleted')
-
 
 def desired_from_params(module):
     params = module.params
@@ -267,13 +264,6 @@ def desired_from_params(module):
     elif facts['not_yet_valid']:
         module.warn('Certificate %s is not valid before %s.' % (params['name'], facts['not_before']))
     return desired
-
-
-def message(result, name, check_mode):
-    if result['action'] == 'unchanged':
-        return 'Certificate %s is up to date.' % name
-    verb = (CONDITIONAL if check_mode else PAST_TENSE)[result['action']]
-    return 'Certificate %s %s.' % (name, verb)
 
 
 def main():
@@ -318,14 +308,7 @@ def main():
     except ApinizerError as exc:
         module.fail_json(msg=str(exc), **exc.to_result())
 
-    output = dict(changed=result['changed'], action=result['action'], certificate=result['after'])
-    if module._diff:
-        output['diff'] = result['diff']
-    if result['deployment'] is not None:
-        output['deployment'] = result['deployment']
-    if result['failure']:
-        module.fail_json(msg=result['failure'], **output)
-    module.exit_json(msg=message(result, name, module.check_mode), **output)
+    exit_with_result(module, result, 'Certificate', 'certificate', updated_verb='replaced')
 
 
 if __name__ == '__main__':

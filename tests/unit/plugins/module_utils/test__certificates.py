@@ -15,6 +15,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils import _certificat
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, jwk_update_params
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate, make_chain, utc
 
 OLD = make_certificate('old.example.com', key_kind='ec')
@@ -23,52 +24,12 @@ PATH = '/apiops/projects/demo/certificates/api/'
 LIST_PATH = '/apiops/projects/demo/certificates/'
 
 
-def report(*environments, **kwargs):
-    failed = kwargs.get('failed', ())
-    return {'success': True, 'deploymentResult': {
-        'success': not failed, 'message': 'Deployment completed successfully',
-        'environmentResults': [{'environmentName': e, 'success': e not in failed,
-                                'message': 'Pod unreachable' if e in failed else 'Deployed successfully'}
-                               for e in environments]}}
-
-
 def server_entry(issued, environments=('production', 'staging'), alias='api-alias', description='', content=True):
     return {'name': 'api', 'description': description, 'certificateEnvironmentList': [
         dict({'environmentName': e, 'alias': alias, 'sha1Thumbprint': issued.sha1.lower(), 'subjectDn': 'CN=x',
               'startDate': '2026-01-01T00:00:00.000Z', 'endDate': '2027-01-01T00:00:00.000Z'},
              **({'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} if content else {}))
         for e in environments]}
-
-
-class FakeClient(object):
-    """Answers each (method, path) from a script, in order, and records every call."""
-
-    def __init__(self, script=None):
-        self.script = list(script or [])
-        self.calls = []
-
-    def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
-        self.calls.append(dict(method=method, path=path, params=params, data=data, files=files))
-        expected_method, expected_path, answer = self.script.pop(0)
-        assert (method, path) == (expected_method, expected_path)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params)
-
-    def get_optional(self, path):
-        try:
-            return self.get(path)
-        except ApinizerError as exc:
-            if exc.is_not_found:
-                return None
-            raise
-
-    @property
-    def writes(self):
-        return [c['method'] for c in self.calls if c['method'] != 'GET']
 
 
 def desired(issued=NEW, environments=('staging', 'production'), alias='api-alias', description=''):

@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: apinizer_key_info
+short_description: Read the crypto keys of an Apinizer project, without their material
+version_added: 1.0.0
+description:
+  - Returns one key by name, or every key of a project, with its description, key type, and the environments it is
+    deployed to with their aliases.
+  - Never returns key content, not even the encrypted form the server answers.
+  - Never changes anything.
+author:
+  - apinizer.apiops contributors
+extends_documentation_fragment:
+  - apinizer.apiops._connection
+  - apinizer.apiops._attributes
+  - apinizer.apiops._attributes.INFO_MODULE
+options:
+  name:
+    description:
+      - Name of one key. Without it, every key of the project is returned.
+      - A key that does not exist gives an empty RV(keys) list, not a failure.
+    type: str
+notes:
+  - The key list names environments by internal id; the module resolves them to names through the get endpoint,
+    reading as few keys one by one as it needs to learn every id.
+seealso:
+  - module: apinizer.apiops.apinizer_key
+"""
+
+EXAMPLES = r"""
+---
+- name: Read every key of the project
+  apinizer.apiops.apinizer_key_info:
+    url: https://apinizer.example.com
+    token: "{{ apinizer_token }}"
+    project: payments
+  register: keys
+
+- name: Show where the token-encryption key is deployed
+  ansible.builtin.debug:
+    msg: "{{ keys.keys | selectattr('name', 'equalto', 'token-encryption') | map(attribute='environments') | first }}"
+"""
+
+RETURN = r"""
+keys:
+  description: The keys, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the key.
+      type: str
+      sample: token-encryption
+    description:
+      description: Description of the key.
+      type: str
+      sample: AES key for token encryption
+    key_type:
+      description:
+        - V(secret_key), V(private_key) or V(public_key); any other type the server reports (older servers say
+          C(RSA) or C(EC)) is returned as the server spells it.
+      type: str
+      sample: secret_key
+    environments:
+      description: The environments the key is deployed to, sorted by name.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Environment name.
+          type: str
+          sample: production
+        alias:
+          description: Alias of the key in this environment; empty when none.
+          type: str
+          sample: token-aes
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, fail_if_missing_libraries
+
+
+def main():
+    module = AnsibleModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
+    fail_if_missing_libraries(module, cryptography=False)
+    params = module.params
+    try:
+        if params['name'] is not None:
+            check_name(params['name'])
+    except InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+
+    client = ApinizerClient.from_module(module)
+    try:
+        if params['name'] is None:
+            keys = _keys.fetch_all(client, params['project'])
+        else:
+            found = _keys.fetch(client, params['project'], params['name'])
+            keys = [found] if found else []
+    except ApinizerError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())
+    module.exit_json(changed=False, keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
+
+
+if __name__ == '__main__':
+    main()

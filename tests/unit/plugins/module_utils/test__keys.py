@@ -1,0 +1,160 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import hashlib
+
+import pytest
+
+from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
+
+RSA = pki.cached_key('rsa')
+AES_256 = bytes(range(32))
+AES_B64 = base64.b64encode(AES_256).decode('ascii')
+PATH = '/apiops/projects/demo/keys/k/'
+LIST_PATH = '/apiops/projects/demo/keys/'
+
+
+def env(name, alias='', content='Y29udGVudA==', fingerprint=None):
+    return dict(name=name, alias=alias, content=content, public_key_sha256=fingerprint)
+
+
+def server_key(environments, key_type='SECRET_KEY', description='', by_id=False):
+    items = []
+    for name, alias in environments:
+        item = {'content': 'ENCRYPTED', 'alias': alias}
+        item.update({'environmentId': 'id-' + name} if by_id else {'environmentName': name})
+        items.append(item)
+    return {'name': 'k', 'description': description, 'keyType': key_type, 'cryptoKeyInfoEnvironmentList': items}
+
+
+def test_secret_key_from_base64_text_and_from_raw_file_bytes():
+    assert keys.key_material('secret_key', content=AES_B64) == (AES_B64, None)
+    assert keys.key_material('secret_key', content_bytes=AES_256) == (AES_B64, None)
+    # line breaks in base64 text are tolerated
+    assert keys.key_material('secret_key', content=AES_B64[:20] + '\n' + AES_B64[20:])[0] == AES_B64
+
+
+@pytest.mark.parametrize('kwargs, text', [
+    (dict(content=base64.b64encode(b'x' * 15).decode()), 'content: a secret key is 8 (DES), 16, 24 or 32 (AES, DESede) bytes long; this one has 15.'),
+    (dict(content='not base64!'), 'content: a secret_key is given as base64 text of the raw key bytes; this is not base64.'),
+    (dict(content_bytes=b'x' * 33, option='content_path'), 'content_path: a secret key is 8 (DES), 16, 24 or 32'),
+])
+def test_secret_key_refusals(kwargs, text):
+    with pytest.raises(InvalidInput) as caught:
+        keys.key_material('secret_key', **kwargs)
+    assert text in str(caught.value)
+
+
+def test_private_key_is_sent_as_base64_of_unencrypted_pkcs8_pem():
+    encrypted = pki.private_key_pem(RSA, fmt='traditional', passphrase='correct horse')
+    content, fingerprint = keys.key_material('private_key', content=encrypted, passphrase='correct horse')
+    sent = base64.b64decode(content).decode('ascii')
+    assert sent == pki.private_key_pem(RSA)
+    spki = base64.b64decode(''.join(pki.public_key_pem(RSA).splitlines()[1:-1]))
+    assert fingerprint == hashlib.sha256(spki).hexdigest().upper()
+
+
+def test_public_key_is_sent_as_base64_of_its_pem_and_fingerprinted_like_the_private_half():
+    content, fingerprint = keys.key_material('public_key', content=pki.public_key_pem(RSA, 'pkcs1'))
+    assert base64.b64decode(content).decode('ascii') == pki.public_key_pem(RSA)
+    assert fingerprint == keys.key_material('private_key', content=pki.private_key_pem(RSA))[1]
+
+
+@pytest.mark.parametrize('key_type, content, kwargs, text', [
+    ('private_key', pki.public_key_pem(RSA), {}, 'content: expected a PEM private key, found a public key'),
+    ('public_key', pki.private_key_pem(RSA), {}, 'content: expected a PEM public key, found a private key'),
+    ('private_key', pki.private_key_pem(RSA, passphrase='pw'), {}, 'the private key is encrypted; set passphrase'),
+    ('private_key', pki.private_key_pem(RSA, passphrase='pw'), dict(passphrase='wrong'), 'passphrase is wrong'),
+    ('private_key', 'garbage', {}, 'content: expected a PEM private key'),
+])
+def test_asymmetric_refusals_say_what_was_found(key_type, content, kwargs, text):
+    with pytest.raises(PemError) as caught:
+        keys.key_material(key_type, content=content, **kwargs)
+    assert text in str(caught.value)
+
+
+def test_desired_key_requires_material_everywhere():
+    with pytest.raises(InvalidInput, match='environments: no key content for staging'):
+        keys.desired_key('k', 'secret_key', [env('production'), env('staging', content=None)])
+    with pytest.raises(InvalidInput, match='names production more than once'):
+        keys.desired_key('k', 'secret_key', [env('production'), env('production')])
+
+
+def test_differences_ignore_content_and_order_but_see_aliases():
+    desired = keys.desired_key('k', 'secret_key', [env('staging', 's'), env('production', 'p')])
+    assert keys.differences(desired, keys.current_key(server_key([('production', 'p'), ('staging', 's')]))) == []
+    assert keys.differences(desired, keys.current_key(server_key([('production', 'p'), ('staging', 'x')]))) == ['environments']
+    assert keys.differences(desired, keys.current_key(server_key([('production', 'p')]))) == ['environments']
+    assert keys.differences(desired, keys.current_key(server_key([('production', 'p'), ('staging', 's')], 'PRIVATE_KEY'))) == ['key_type']
+
+
+def test_list_entries_resolve_environment_ids():
+    current = keys.current_key(server_key([('production', 'p')], by_id=True), {'id-production': 'production'})
+    assert current['environments'][0]['name'] == 'production'
+
+
+def test_plan_update_content():
+    desired = keys.desired_key('k', 'secret_key', [env('production')])
+    current = keys.current_key(server_key([('production', '')]))
+    assert keys.plan(desired, current, 'present') is None
+    assert keys.plan(desired, current, 'present', update_content='always') == 'update'
+    assert keys.plan(desired, current, 'present', force=True) == 'update'
+    assert keys.plan(desired, None, 'present') == 'create'
+    assert keys.plan(None, current, 'absent') == 'delete'
+
+
+def test_an_update_carries_content_for_every_environment_it_names():
+    desired = keys.desired_key('k', 'secret_key', [env('production', 'p', 'UFJPRA=='), env('staging', '', 'U1RBRw==')])
+    client = FakeClient([('PUT', PATH, report('production', 'staging'))])
+    result = keys.reconcile(client, 'demo', desired, keys.current_key(server_key([('production', 'p')])))
+    sent = client.calls[0]
+    assert result['action'] == 'updated'
+    assert sent['params'] == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
+    assert sent['json'] == {'name': 'k', 'description': '', 'keyType': 'SECRET_KEY', 'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': 'production', 'content': 'UFJPRA==', 'alias': 'p'},
+        {'environmentName': 'staging', 'content': 'U1RBRw=='}]}
+
+
+def test_content_only_update_is_shown_without_material():
+    desired = keys.desired_key('k', 'secret_key', [env('production', content=AES_B64)])
+    result = keys.reconcile(FakeClient(), 'demo', desired, keys.current_key(server_key([('production', '')])),
+                            check_mode=True, update_content='always')
+    assert result['changed'] and result['diff'] == {'before': {'name': 'k', 'content': 'stored'},
+                                                    'after': {'name': 'k', 'content': 'replaced'}}
+    assert AES_B64 not in repr(result)
+
+
+def test_results_never_carry_material():
+    desired = keys.desired_key('k', 'secret_key', [env('production', content=AES_B64)])
+    client = FakeClient([('POST', LIST_PATH, report('production'))])
+    result = keys.reconcile(client, 'demo', desired, None)
+    assert result['action'] == 'created'
+    assert AES_B64 not in repr(result)
+    assert result['after'] == {'name': 'k', 'description': '', 'key_type': 'secret_key',
+                               'environments': [{'name': 'production', 'alias': ''}]}
+
+
+def test_fetch_all_reads_keys_one_by_one_only_until_every_id_is_known():
+    listed = [dict(server_key([('production', 'a')], by_id=True), name='k1'),
+              dict(server_key([('production', 'b')], by_id=True), name='k2'),
+              dict(server_key([('production', 'c'), ('staging', 'd')], by_id=True), name='k3'),
+              dict(server_key([('staging', 'e')], by_id=True), name='k4')]
+    named_k1 = {'resultList': [dict(server_key([('production', 'a')]), name='k1')]}
+    named_k3 = {'resultList': [dict(server_key([('production', 'c'), ('staging', 'd')]), name='k3')]}
+    client = FakeClient([('GET', LIST_PATH, {'resultList': listed}),
+                         ('GET', '/apiops/projects/demo/keys/k1/', named_k1),
+                         ('GET', '/apiops/projects/demo/keys/k3/', named_k3)])
+    found = keys.fetch_all(client, 'demo')
+    assert [k['name'] for k in found] == ['k1', 'k2', 'k3', 'k4']
+    assert [e['name'] for e in found[3]['environments']] == ['staging']
+    assert len(client.calls) == 3
