@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Command line: ``python -m apinizer_emulator --port 8943 --token TOKEN --project demo=production,staging``."""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import signal
+import sys
+import tempfile
+import threading
+
+from .config import DEFAULT_ADMIN_PROJECT, DEFAULT_TOKEN_TTL, EmulatorConfig
+
+
+def _project(value):
+    name, separator, environments = value.partition('=')
+    names = [item.strip() for item in environments.split(',') if item.strip()]
+    if not separator or not name.strip() or not names:
+        raise argparse.ArgumentTypeError('expected NAME=env1,env2,... , got %r' % value)
+    return name.strip(), names
+
+
+def _user(value):
+    name, separator, password = value.partition(':')
+    if not separator or not name:
+        raise argparse.ArgumentTypeError('expected NAME:PASSWORD')
+    return name, password
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='apinizer-emulator',
+        description='Emulator of the Apinizer API Ops management API (certificates, keys, environments).')
+    parser.add_argument('--host', default='127.0.0.1', help='address to listen on (default: 127.0.0.1)')
+    parser.add_argument('--port', type=int, default=8943, help='port to listen on; 0 picks a free one (default: 8943)')
+    parser.add_argument('--port-file', help='write the port actually used to this file once listening')
+    parser.add_argument('--token', action='append', default=[], metavar='TOKEN',
+                        help='a read-write admin bearer token (repeatable)')
+    parser.add_argument('--read-only-token', action='append', default=[], metavar='TOKEN',
+                        help='a read-only bearer token (repeatable)')
+    parser.add_argument('--user', action='append', default=[], type=_user, metavar='NAME:PASSWORD',
+                        help='credentials accepted by POST /apiops/auth/token (repeatable)')
+    parser.add_argument('--project', action='append', default=[], type=_project, metavar='NAME=ENV1,ENV2',
+                        help='a project and its environments (repeatable; default: demo=production,staging,development)')
+    parser.add_argument('--admin-project', default=DEFAULT_ADMIN_PROJECT,
+                        help='name of the admin project, the only one with a truststore (default: admin)')
+    parser.add_argument('--omit-list-content', action='store_true',
+                        help='leave base64EncodedContent out of certificate lists (a GET of one certificate keeps it)')
+    parser.add_argument('--token-ttl', type=int, default=DEFAULT_TOKEN_TTL, metavar='SECONDS',
+                        help='lifetime of tokens issued by /apiops/auth/token (default: 3600)')
+    parser.add_argument('--tls-cert', help='serve HTTPS with this certificate (PEM, may hold the chain)')
+    parser.add_argument('--tls-key', help='the private key of --tls-cert (PEM)')
+    parser.add_argument('--tls-client-ca', help='require a client certificate signed by this CA (PEM)')
+    parser.add_argument('--log-requests', action='store_true',
+                        help='print "METHOD path status" for every API request to stderr (never queries, headers or bodies)')
+    return parser
+
+
+def write_port_file(path, port):
+    """Write atomically (temporary file, then rename) so that a reader never sees a half-written port."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix='.apinizer-emulator-port-', dir=directory)
+    try:
+        with os.fdopen(handle, 'w') as stream:
+            stream.write('%d\n' % port)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    # Imported here so that --help works even where Flask is missing.
+    from .server import EmulatorServer  # pylint: disable=import-outside-toplevel
+
+    projects = collections.OrderedDict(args.project) if args.project else None
+    if not (args.token or args.read_only_token or args.user):
+        sys.stderr.write('apinizer-emulator: give at least one --token, --read-only-token or --user\n')
+        return 2
+    try:
+        config = EmulatorConfig(
+            projects=projects, tokens=args.token, read_only_tokens=args.read_only_token, users=dict(args.user),
+            admin_project=args.admin_project, omit_list_content=args.omit_list_content, token_ttl=args.token_ttl,
+            tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca,
+            host=args.host, port=args.port, log_requests=args.log_requests)
+        server = EmulatorServer(config).start()
+    except (OSError, ValueError, RuntimeError) as exc:
+        sys.stderr.write('apinizer-emulator: %s\n' % exc)
+        return 1
+
+    stop = threading.Event()
+
+    def request_stop(signum, frame):  # pylint: disable=unused-argument
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        if args.port_file:
+            write_port_file(args.port_file, server.port)
+        sys.stdout.write('apinizer emulator listening on %s\n' % server.url)
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
+        if args.port_file and os.path.exists(args.port_file):
+            os.unlink(args.port_file)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

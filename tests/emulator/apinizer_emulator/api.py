@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The /apiops/ endpoints, routed on the undecoded request path so that a name may hold an encoded slash."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from flask import Response, g, request
+
+from .errors import ApiError, bad_request, not_found
+from .paths import decoded_path, split_segments, wire_path
+from .x509util import CertificateParseError, parse_certificate_pem
+
+FAULTS_ENVIRON_KEY = 'apinizer_emulator.faults'
+QUERY_CHOICES = {
+    'jwkUpdateAction': ('NULLIFY', 'UPDATE'),
+    'updateScope': ('SAME_PROJECT', 'ALL_PROJECTS'),
+    'updateReferencedJwks': ('true', 'false'),
+}
+DESCRIPTION_MISSING = "Required request parameter 'certificateDescription' for method parameter type String is not present"
+
+
+def json_response(body, status=200, headers=None):
+    return Response(json.dumps(body), status=status, headers=headers, mimetype='application/json')
+
+
+def result_list(items, count=False):
+    body = {'success': True, 'resultList': items}
+    if count:
+        body['resultCount'] = len(items)
+    return body
+
+
+def _blank(value):
+    return value is None or not value.strip()
+
+
+def _content_disposition(filename):
+    """``attachment; filename="..."``, plus an RFC 5987 ``filename*`` when the name is not plain ASCII."""
+    ascii_name = filename.encode('ascii', 'replace').decode('ascii').replace('\\', '\\\\').replace('"', '\\"')
+    value = 'attachment; filename="%s"' % ascii_name
+    if ascii_name != filename:
+        value += "; filename*=UTF-8''%s" % quote(filename, safe='')
+    return value
+
+
+class Route:
+    """A handler, its methods, and whether its first argument is a project name to resolve."""
+
+    def __init__(self, handler, methods, in_project=False):
+        self.handler = handler
+        self.methods = methods
+        self.in_project = in_project
+
+
+class ApiOps:
+    """Routing, authentication, permissions and the handlers of every documented endpoint."""
+
+    def __init__(self, store, faults):
+        self.store = store
+        self.faults = faults
+
+    # ---- routing ---------------------------------------------------------------------------------
+
+    def _route(self, segments):
+        """``(Route, arguments)`` for the decoded segments after ``/apiops/``, or None. Literal routes first,
+        so ``certificates/truststore/{env}/`` is never taken for a certificate named "truststore"."""
+        count = len(segments)
+        if segments[:2] == ['auth', 'token'] and (count == 2 or (count == 3 and segments[2] == '')):
+            return Route(self.issue_token, ('POST',)), []
+        if segments[:1] == ['environments']:
+            if segments[1:] == ['']:
+                return Route(self.all_environments, ('GET',)), []
+            if (count == 2 or (count == 3 and segments[2] == '')) and segments[1]:
+                return Route(self.project_environments, ('GET',)), [segments[1]]
+            return None
+        if count < 4 or segments[0] != 'projects' or not segments[1] or segments[-1] != '':
+            return None
+        project, resource, rest = segments[1], segments[2], segments[3:-1]
+        if '' in rest:
+            return None
+        if resource == 'certificates':
+            if not rest:
+                return Route(self.certificates, ('GET', 'POST'), True), [project]
+            if len(rest) == 2 and rest[0] == 'truststore':
+                return Route(self.truststore, ('GET',), True), [project, rest[1]]
+            if len(rest) == 1:
+                return Route(self.certificate, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
+            if len(rest) == 2 and rest[1] == 'export':
+                return Route(self.export_certificate, ('GET',), True), [project, rest[0]]
+        elif resource == 'keys':
+            if not rest:
+                return Route(self.keys, ('GET', 'POST'), True), [project]
+            if len(rest) == 1:
+                return Route(self.key, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
+        return None
+
+    def dispatch(self):
+        path = wire_path(request.environ)
+        try:
+            segments = split_segments(path)
+        except UnicodeDecodeError as exc:
+            raise bad_request('The request path is not valid UTF-8 once percent-decoded') from exc
+        if segments[:1] != ['apiops']:
+            raise not_found('No endpoint %s %s' % (request.method, path))
+        segments = segments[1:]
+        is_token_endpoint = segments[:2] == ['auth', 'token']
+        g.read_write, g.admin = False, False
+        if not is_token_endpoint:
+            g.read_write, g.admin = self.store.authenticate(self._bearer_token())
+        matched = self._route(segments)
+        if matched is None:
+            raise not_found('No endpoint %s %s' % (request.method, path))
+        route, arguments = matched
+        method = 'GET' if request.method == 'HEAD' else request.method
+        if method not in route.methods:
+            raise ApiError(405, 'method_not_allowed', "Request method '%s' is not supported" % request.method,
+                           headers={'Allow': ', '.join(route.methods)})
+        if route.in_project:
+            arguments[0] = self.store.project(arguments[0], g.admin)
+            if method != 'GET' and not g.read_write:
+                raise ApiError(403, 'forbidden', 'Access denied: this operation needs the SECRETS+MANAGE permission '
+                               '(and SECRETS+DEPLOY_UNDEPLOY to deploy) in project (%s)!' % arguments[0].name)
+        return route.handler(method, *arguments)
+
+    @staticmethod
+    def _bearer_token():
+        scheme, _separator, token = request.headers.get('Authorization', '').strip().partition(' ')
+        if scheme.lower() != 'bearer':
+            return None
+        return token.strip() or None
+
+    # ---- fault hooks ---------------------------------------------------------------------------
+
+    def _fault_paths(self):
+        path = wire_path(request.environ)
+        return [path, decoded_path(path)]
+
+    def _note_fault(self, kind):
+        request.environ.setdefault(FAULTS_ENVIRON_KEY, []).append(kind)
+
+    def _deploy_failures(self, environment_names):
+        failures = self.faults.deploy_failures(request.method, self._fault_paths(), environment_names)
+        if failures:
+            self._note_fault('deploy_failure')
+        return failures
+
+    def _replace_create_failure(self):
+        description = self.faults.take_replace_create_failure(request.method, self._fault_paths())
+        if description:
+            self._note_fault('replace_create_fails')
+        return description
+
+    # ---- request bodies ------------------------------------------------------------------------
+
+    @staticmethod
+    def _require_media_type(expected):
+        if request.mimetype != expected:
+            raise ApiError(415, 'unsupported_media_type', "Content type '%s' not supported, use %s" % (request.content_type or '', expected))
+
+    def _json_body(self):
+        self._require_media_type('application/json')
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise bad_request('The request body must be a JSON object')
+        return body
+
+    @staticmethod
+    def _update_query():
+        query = {}
+        for name in request.args:
+            value = request.args.get(name)
+            choices = QUERY_CHOICES.get(name)
+            if choices is not None and value not in choices:
+                raise bad_request("Invalid value '%s' for parameter %s, expected one of %s" % (value, name, ', '.join(choices)),
+                                  error='invalid_parameter')
+            query[name] = value
+        return query
+
+    def _certificate_form(self, with_name):
+        """The multipart fields of a create (with_name) or replace, checked in the documented order."""
+        self._require_media_type('multipart/form-data')
+        form = request.form
+        if 'certificateDescription' not in form:
+            raise bad_request(DESCRIPTION_MISSING)
+        name = form.get('certificateName')
+        if with_name and _blank(name):
+            raise bad_request('certificateName value can not be empty!')
+        alias = form.get('alias')
+        if _blank(alias):
+            raise bad_request('alias value can not be empty!')
+        # Only a file part counts: a plain text field of that name is what a real (Spring) server ignores.
+        upload = request.files.get('pemEncodedFile')
+        pem = upload.read() if upload is not None else b''
+        if not pem.strip():
+            raise bad_request('pemEncodedFile value can not be empty!')
+        # Spring joins a repeated request parameter with commas; so does this.
+        environments = []
+        for part in ','.join(form.getlist('environmentList')).split(','):
+            part = part.strip()
+            if part and part not in environments:
+                environments.append(part)
+        if not environments:
+            raise bad_request('environmentList value can not be empty!')
+        try:
+            parsed = parse_certificate_pem(pem)
+        except CertificateParseError as exc:
+            raise bad_request('Certificate could not be parsed: %s' % exc) from exc
+        return {'name': name, 'description': form.get('certificateDescription'), 'alias': alias,
+                'environments': environments, 'parsed': parsed}
+
+    # ---- handlers ------------------------------------------------------------------------------
+
+    def issue_token(self, method):  # pylint: disable=unused-argument
+        if request.form.get('grant_type') != 'client_credentials':
+            raise bad_request('grant_type must be client_credentials', error='unsupported_grant_type')
+        issued = self.store.issue_token(request.form.get('client_id') or '', request.form.get('client_secret') or '')
+        if issued is None:
+            raise ApiError(401, 'unauthorized_client', 'Bad credentials')
+        token, ttl = issued
+        return json_response({'access_token': token, 'token_type': 'Bearer', 'expires_in': ttl},
+                             headers={'Cache-Control': 'no-store', 'Pragma': 'no-cache'})
+
+    def all_environments(self, method):  # pylint: disable=unused-argument
+        if not g.admin:
+            raise ApiError(403, 'forbidden', 'Listing every environment needs an admin token')
+        return json_response(result_list(self.store.all_environments(), count=True))
+
+    def project_environments(self, method, project_name):  # pylint: disable=unused-argument
+        return json_response(result_list(self.store.environments_of(project_name, g.admin), count=True))
+
+    def certificates(self, method, project):
+        if method == 'GET':
+            return json_response(result_list(self.store.list_certificates(project)))
+        fields = self._certificate_form(with_name=True)
+        return json_response(self.store.create_certificate(project, deploy_failures=self._deploy_failures, **fields))
+
+    def certificate(self, method, project, name):
+        if method == 'GET':
+            return json_response(result_list([self.store.get_certificate(project, name)]))
+        if method == 'DELETE':
+            return json_response(self.store.delete_certificate(project, name, deploy_failures=self._deploy_failures))
+        query = self._update_query()
+        fields = self._certificate_form(with_name=False)
+        fields['name'] = name
+        return json_response(self.store.replace_certificate(
+            project, query=query, deploy_failures=self._deploy_failures, create_failure=self._replace_create_failure, **fields))
+
+    def truststore(self, method, project, environment):  # pylint: disable=unused-argument
+        if not self.store.is_admin_project(project.name):
+            raise ApiError(403, 'forbidden', 'The truststore can only be listed in the admin project')
+        return json_response(result_list(self.store.truststore(environment)))
+
+    def export_certificate(self, method, project, name):  # pylint: disable=unused-argument
+        archive = self.store.export_certificate(project, name)
+        return Response(archive, status=200, mimetype='application/octet-stream',
+                        headers={'Content-Disposition': _content_disposition('%s-certificates.zip' % name)})
+
+    def keys(self, method, project):
+        if method == 'GET':
+            return json_response(result_list(self.store.list_keys(project)))
+        return json_response(self.store.create_key(project, self._json_body(), deploy_failures=self._deploy_failures))
+
+    def key(self, method, project, name):
+        if method == 'GET':
+            return json_response(result_list([self.store.get_key(project, name)]))
+        if method == 'DELETE':
+            return json_response(self.store.delete_key(project, name, deploy_failures=self._deploy_failures))
+        query = self._update_query()
+        return json_response(self.store.update_key(project, name, self._json_body(), query, deploy_failures=self._deploy_failures))

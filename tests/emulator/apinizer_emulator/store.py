@@ -1,0 +1,545 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The emulator's in-memory state: projects, environments, certificates, keys, tokens, request log.
+
+One re-entrant lock guards all of it; every public method takes it, so each API call is atomic.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import copy
+import datetime
+import hashlib
+import io
+import os
+import secrets
+import threading
+import time
+import uuid
+import zipfile
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .config import normalize_projects
+from .errors import ApiError, bad_request, validation_failed
+from .x509util import api_date
+
+KEY_TYPES = ('SECRET_KEY', 'PRIVATE_KEY', 'PUBLIC_KEY')
+# Stable ids: the same environment or project name always gets the same id, across resets and restarts.
+ID_NAMESPACE = uuid.UUID('6f1c3f0e-2d4b-4c55-9a57-4170696e697a')
+REQUEST_LOG_LIMIT = 10000
+
+
+def stable_id(kind, name):
+    """A 24-hex-digit id (the shape of a MongoDB ObjectId, as Apinizer uses) derived from a name."""
+    return uuid.uuid5(ID_NAMESPACE, kind + ':' + name).hex[:24]
+
+
+def utc_now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+class KeyVault:
+    """Encrypts key content the way the API shows it: never what was sent, different on every write."""
+
+    NONCE_BYTES = 12
+
+    def __init__(self):
+        self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
+
+    def encrypt(self, plaintext):
+        nonce = os.urandom(self.NONCE_BYTES)
+        return base64.b64encode(nonce + self._aead.encrypt(nonce, plaintext, None)).decode('ascii')
+
+
+class CertificateRecord:
+    def __init__(self, name, description, alias, environments, parsed):
+        self.name = name
+        self.description = description
+        self.alias = alias
+        self.environments = list(environments)
+        self.parsed = parsed
+
+
+class KeyEnvironmentEntry:
+    def __init__(self, environment, alias, encrypted_content, content_sha256):
+        self.environment = environment
+        self.alias = alias
+        self.encrypted_content = encrypted_content
+        self.content_sha256 = content_sha256
+
+
+class KeyRecord:
+    def __init__(self, name, description, key_type, entries):
+        self.name = name
+        self.description = description
+        self.key_type = key_type
+        self.entries = list(entries)
+
+
+class Project:
+    def __init__(self, name, environments):
+        self.name = name
+        self.id = stable_id('project', name)
+        self.environments = list(environments)
+        self.certificates = collections.OrderedDict()
+        self.keys = collections.OrderedDict()
+        self.replace_queries = []
+
+
+class RequestLog:
+    """Method, path, query, status and timing of API requests: no bodies, no headers, no secrets."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries = []
+        self._next_seq = 1
+
+    def next_seq(self):
+        with self._lock:
+            seq = self._next_seq
+            self._next_seq += 1
+            return seq
+
+    def append(self, entry):
+        with self._lock:
+            self._entries.append(entry)
+            if len(self._entries) > REQUEST_LOG_LIMIT:
+                del self._entries[:len(self._entries) - REQUEST_LOG_LIMIT]
+
+    def entries(self):
+        with self._lock:
+            return sorted((dict(entry) for entry in self._entries), key=lambda entry: entry['seq'])
+
+    def clear(self):
+        with self._lock:
+            self._entries = []
+
+
+def deployment_report(environment_names, failures, undeploy=False):
+    """The answer of every write: per-environment results; ``success`` false when any environment failed."""
+    word = 'Undeploy' if undeploy else 'Deploy'
+    results = []
+    for name in environment_names:
+        if name in failures:
+            results.append({'environmentName': name, 'success': False, 'message': failures[name]})
+        else:
+            results.append({'environmentName': name, 'success': True, 'message': '%sed successfully' % word})
+    failed = len([name for name in environment_names if name in failures])
+    if failed:
+        message = '%sment failed for %d environment(s)' % (word, failed)
+    else:
+        message = '%sment completed successfully' % word
+    return {'success': True, 'deploymentResult': {'success': not failed, 'message': message, 'environmentResults': results}}
+
+
+def no_failures(environment_names):  # pylint: disable=unused-argument
+    return {}
+
+
+def decode_key_content(content, environment):
+    """The bytes a base64 ``content`` stands for; 400 when it is not base64 (line breaks are not accepted)."""
+    if not isinstance(content, str):
+        raise bad_request('content of environment (name: %s) must be a base64 string!' % environment, error='invalid_parameter')
+    try:
+        return base64.b64decode(content.encode('ascii'), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise validation_failed('content', 'content of environment (name: %s) is not valid base64!' % environment) from exc
+
+
+class Store:
+    """All objects of all projects, plus the settings that can change at run time."""
+
+    def __init__(self, config):
+        self.lock = threading.RLock()
+        self._config = config
+        self._vault = KeyVault()
+        self.request_log = RequestLog()
+        self._issued_tokens = {}
+        self.projects = collections.OrderedDict()
+        self.environments = []
+        self.omit_list_content = config.omit_list_content
+        self.token_ttl = config.token_ttl
+        self.reset()
+
+    # ---- configuration -------------------------------------------------------------------------
+
+    def reset(self, projects=None, omit_list_content=None, token_ttl=None):
+        """Forget every object; back to the start configuration unless something else is given."""
+        projects = normalize_projects(projects if projects is not None else self._config.projects)
+        with self.lock:
+            self.omit_list_content = self._config.omit_list_content if omit_list_content is None else bool(omit_list_content)
+            self.token_ttl = self._config.token_ttl if token_ttl is None else int(token_ttl)
+            self.environments = []
+            for environments in projects.values():
+                for name in environments:
+                    if name not in self.environments:
+                        self.environments.append(name)
+            self.projects = collections.OrderedDict((name, Project(name, environments)) for name, environments in projects.items())
+            admin = self._config.admin_project
+            if admin not in self.projects:
+                # The admin project sees every environment (it is where the global truststore lives).
+                self.projects[admin] = Project(admin, self.environments)
+            self.request_log.clear()
+
+    def settings(self):
+        with self.lock:
+            return {
+                'omit_list_content': self.omit_list_content,
+                'token_ttl': self.token_ttl,
+                'admin_project': self._config.admin_project,
+                'projects': collections.OrderedDict((name, list(project.environments)) for name, project in self.projects.items()),
+                'environments': list(self.environments),
+                'tls': self._config.tls,
+                'client_certificate_required': bool(self._config.tls_client_ca),
+                'read_write_token_count': len(self._config.tokens),
+                'read_only_token_count': len(self._config.read_only_tokens),
+                'user_count': len(self._config.users),
+            }
+
+    def configure(self, omit_list_content=None, token_ttl=None):
+        with self.lock:
+            if omit_list_content is not None:
+                self.omit_list_content = bool(omit_list_content)
+            if token_ttl is not None:
+                self.token_ttl = int(token_ttl)
+
+    # ---- authentication ------------------------------------------------------------------------
+
+    def issue_token(self, username, password):
+        """A read-write token for a configured user, or None for bad credentials."""
+        expected = self._config.users.get(username)
+        if expected is None or not secrets.compare_digest(expected.encode('utf-8'), password.encode('utf-8')):
+            return None
+        with self.lock:
+            token = secrets.token_urlsafe(32)
+            self._issued_tokens[token] = time.monotonic() + self.token_ttl
+            return token, self.token_ttl
+
+    def authenticate(self, token):
+        """``(read_write, admin)`` for a valid token; ApiError 401 otherwise."""
+        if token:
+            if token in self._config.tokens:
+                return True, True
+            if token in self._config.read_only_tokens:
+                return False, False
+            with self.lock:
+                expires = self._issued_tokens.get(token)
+            if expires is not None:
+                if time.monotonic() >= expires:
+                    raise ApiError(401, 'token_expired', 'Token has expired', headers={'WWW-Authenticate': 'Bearer error="invalid_token"'})
+                return True, True
+        raise ApiError(401, 'invalid_token', 'Token is invalid or expired', headers={'WWW-Authenticate': 'Bearer error="invalid_token"'})
+
+    # ---- projects and environments ---------------------------------------------------------------
+
+    def is_admin_project(self, name):
+        return name == self._config.admin_project
+
+    def project(self, name, admin):
+        """The project, or 404 as the API answers for unknown (or hidden) projects."""
+        with self.lock:
+            project = self.projects.get(name)
+            if project is None or (self.is_admin_project(name) and not admin):
+                raise ApiError(404, 'not_found', 'Project(%s) was not found or user does not have privilege to access it!' % name)
+            return project
+
+    def environment_json(self, name):
+        return {
+            'name': name,
+            'description': '%s environment (emulated)' % name,
+            'type': 'PRODUCTION' if 'prod' in name.lower() else 'TEST',
+            'status': 'ACTIVE',
+            'accessUrl': 'https://%s.gateway.apinizer.invalid' % name.lower().replace(' ', '-'),
+            'deployed': True,
+            'redeployRequired': False,
+        }
+
+    def environments_of(self, project_name, admin):
+        with self.lock:
+            project = self.projects.get(project_name)
+            if project is None or (self.is_admin_project(project_name) and not admin):
+                raise bad_request('Project not found for name: (%s) or user has not privilege to access it!' % project_name)
+            return [self.environment_json(name) for name in project.environments]
+
+    def all_environments(self):
+        with self.lock:
+            return [self.environment_json(name) for name in self.environments]
+
+    def _check_environments(self, project, names):
+        for name in names:
+            if name not in project.environments:
+                raise bad_request('Environment (name: %s) is not found!' % name)
+
+    # ---- certificates --------------------------------------------------------------------------
+
+    def certificate_json(self, record, with_content=True, only_environment=None):
+        parsed = record.parsed
+        entries = []
+        for environment in record.environments:
+            if only_environment is not None and environment != only_environment:
+                continue
+            entry = collections.OrderedDict()
+            entry['environmentName'] = environment
+            entry['startDate'] = api_date(parsed.not_before)
+            entry['endDate'] = api_date(parsed.not_after)
+            if with_content:
+                entry['base64EncodedContent'] = base64.b64encode(parsed.der).decode('ascii')
+            entry['sha1Thumbprint'] = parsed.sha1_thumbprint
+            entry['subjectDn'] = parsed.subject_dn
+            entry['alias'] = record.alias
+            entries.append(entry)
+        return collections.OrderedDict([('name', record.name), ('description', record.description), ('certificateEnvironmentList', entries)])
+
+    def list_certificates(self, project):
+        with self.lock:
+            return [self.certificate_json(record, with_content=not self.omit_list_content) for record in project.certificates.values()]
+
+    def _certificate(self, project, name):
+        record = project.certificates.get(name)
+        if record is None:
+            raise bad_request('Certificate (name: %s) is not found!' % name)
+        return record
+
+    def get_certificate(self, project, name):
+        with self.lock:
+            return self.certificate_json(self._certificate(project, name))
+
+    def truststore(self, environment):
+        with self.lock:
+            if environment not in self.environments:
+                raise bad_request('Environment (name: %s) is not found!' % environment)
+            result = []
+            for project in self.projects.values():
+                for record in project.certificates.values():
+                    if environment in record.environments:
+                        result.append(self.certificate_json(record, with_content=not self.omit_list_content, only_environment=environment))
+            return result
+
+    def _check_alias_free(self, alias, environments, ignore=None):
+        # The environment's truststore is shared by every project, so an alias is unique per environment across projects.
+        for project in self.projects.values():
+            for record in project.certificates.values():
+                if record is ignore or record.alias != alias:
+                    continue
+                if set(record.environments) & set(environments):
+                    raise bad_request('Alias (%s) is already used for another certificate, try changing this value!' % alias)
+
+    def _deploy_certificate(self, project, record, deploy_failures):
+        failures = deploy_failures(record.environments)
+        report = deployment_report(record.environments, failures)
+        # A failed environment is left out, so a client sees it missing and deploys again on its next run.
+        record.environments = [name for name in record.environments if name not in failures]
+        project.certificates[record.name] = record
+        return report
+
+    def create_certificate(self, project, name, description, alias, environments, parsed, deploy_failures=no_failures):
+        with self.lock:
+            if name in project.certificates:
+                raise bad_request('Certificate (name: %s) is already exist!' % name)
+            self._check_environments(project, environments)
+            self._check_alias_free(alias, environments)
+            record = CertificateRecord(name, description, alias, environments, parsed)
+            return self._deploy_certificate(project, record, deploy_failures)
+
+    def replace_certificate(self, project, name, description, alias, environments, parsed, query,
+                            deploy_failures=no_failures, create_failure=None):
+        """Delete, then create: the new certificate is a new object (it moves to the end of the list).
+
+        ``create_failure`` is a callable returning an error description when the create half must fail."""
+        with self.lock:
+            self._certificate(project, name)
+            self._check_environments(project, environments)
+            project.replace_queries.append({'resource': 'certificate', 'name': name, 'query': dict(query), 'time': utc_now_iso()})
+            del project.certificates[name]
+            description_of_failure = create_failure() if create_failure is not None else None
+            if description_of_failure:
+                raise ApiError(500, 'internal_error', description_of_failure)
+            # Checked after the delete, so the certificate may keep its own alias; a clash leaves the old one deleted.
+            self._check_alias_free(alias, environments)
+            record = CertificateRecord(name, description, alias, environments, parsed)
+            return self._deploy_certificate(project, record, deploy_failures)
+
+    def delete_certificate(self, project, name, deploy_failures=no_failures):
+        with self.lock:
+            record = self._certificate(project, name)
+            failures = deploy_failures(record.environments)
+            del project.certificates[name]
+            return deployment_report(record.environments, failures, undeploy=True)
+
+    def export_certificate(self, project, name):
+        """The export ZIP: one ``{name}-{environment}.cer`` (DER) per environment."""
+        with self.lock:
+            record = self._certificate(project, name)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+                for environment in record.environments:
+                    archive.writestr('%s-%s.cer' % (record.name, environment), record.parsed.der)
+            return buffer.getvalue()
+
+    # ---- keys ----------------------------------------------------------------------------------
+
+    def key_json(self, project, record, by_name):
+        entries = []
+        for item in record.entries:
+            entry = collections.OrderedDict()
+            if by_name:
+                entry['environmentName'] = item.environment
+            else:
+                entry['environmentId'] = stable_id('environment', item.environment)
+            entry['content'] = item.encrypted_content
+            entry['alias'] = item.alias
+            entries.append(entry)
+        return collections.OrderedDict([
+            ('name', record.name), ('description', record.description), ('projectId', project.id),
+            ('keyType', record.key_type), ('cryptoKeyInfoEnvironmentList', entries)])
+
+    def list_keys(self, project):
+        with self.lock:
+            return [self.key_json(project, record, by_name=False) for record in project.keys.values()]
+
+    def _key(self, project, name):
+        record = project.keys.get(name)
+        if record is None:
+            raise bad_request('Key (name: %s) is not found!' % name)
+        return record
+
+    def get_key(self, project, name):
+        with self.lock:
+            return self.key_json(project, self._key(project, name), by_name=True)
+
+    def _key_entries(self, project, raw_entries, content_required):
+        """Validated key entries (content encrypted on the way in), from the request's environment list."""
+        if not isinstance(raw_entries, list) or not raw_entries:
+            raise bad_request('cryptoKeyInfoEnvironmentList value can not be empty!')
+        entries = []
+        seen = set()
+        for raw in raw_entries:
+            if not isinstance(raw, dict):
+                raise bad_request('cryptoKeyInfoEnvironmentList entries must be objects!', error='invalid_parameter')
+            environment = raw.get('environmentName')
+            if not isinstance(environment, str) or not environment.strip():
+                raise bad_request('environmentName value can not be empty!')
+            if environment in seen:
+                raise validation_failed('cryptoKeyInfoEnvironmentList', 'Environment (name: %s) is listed more than once!' % environment)
+            seen.add(environment)
+            alias = raw.get('alias')
+            if alias is not None and not isinstance(alias, str):
+                raise bad_request('alias must be a string!', error='invalid_parameter')
+            content = raw.get('content')
+            if content is None or content == '':
+                if content_required:
+                    raise bad_request('content value can not be empty!')
+                # Deliberate: an update entry without content blanks that environment's key, so a client bug is visible.
+                entries.append(KeyEnvironmentEntry(environment, alias, None, None))
+                continue
+            plaintext = decode_key_content(content, environment)
+            entries.append(KeyEnvironmentEntry(environment, alias, self._vault.encrypt(plaintext), hashlib.sha256(plaintext).hexdigest()))
+        self._check_environments(project, [entry.environment for entry in entries])
+        return entries
+
+    @staticmethod
+    def _check_key_type(key_type):
+        if key_type not in KEY_TYPES:
+            raise validation_failed('keyType', 'keyType value must be one of %s!' % ', '.join(KEY_TYPES))
+
+    @staticmethod
+    def _check_description(description):
+        if description is not None and not isinstance(description, str):
+            raise bad_request('description must be a string!', error='invalid_parameter')
+
+    def _deploy_key(self, project, record, deploy_failures):
+        names = [entry.environment for entry in record.entries]
+        failures = deploy_failures(names)
+        report = deployment_report(names, failures)
+        record.entries = [entry for entry in record.entries if entry.environment not in failures]
+        project.keys[record.name] = record
+        return report
+
+    def create_key(self, project, body, deploy_failures=no_failures):
+        with self.lock:
+            name = body.get('name')
+            if not isinstance(name, str) or not name.strip():
+                raise bad_request('name value can not be empty!')
+            self._check_key_type(body.get('keyType'))
+            self._check_description(body.get('description'))
+            entries = self._key_entries(project, body.get('cryptoKeyInfoEnvironmentList'), content_required=True)
+            if name in project.keys:
+                raise bad_request('Key (name: %s) is already exist! Try update operation if want to change its value.' % name)
+            record = KeyRecord(name, body.get('description') or '', body['keyType'], entries)
+            return self._deploy_key(project, record, deploy_failures)
+
+    def update_key(self, project, name, body, query, deploy_failures=no_failures):
+        with self.lock:
+            record = self._key(project, name)
+            new_name = body.get('name')
+            if new_name is not None and (not isinstance(new_name, str) or not new_name.strip()):
+                raise bad_request('name value can not be empty!')
+            if new_name is not None and new_name != name and new_name in project.keys:
+                raise bad_request('Key (name: %s) is already exist! Try update operation if want to change its value.' % new_name)
+            if 'keyType' in body and body['keyType'] is not None:
+                self._check_key_type(body['keyType'])
+            self._check_description(body.get('description'))
+            if body.get('cryptoKeyInfoEnvironmentList') is not None:
+                entries = self._key_entries(project, body['cryptoKeyInfoEnvironmentList'], content_required=False)
+            else:
+                entries = [copy.copy(entry) for entry in record.entries]
+            project.replace_queries.append({'resource': 'key', 'name': name, 'query': dict(query), 'time': utc_now_iso()})
+            updated = KeyRecord(
+                new_name or name,
+                body['description'] if body.get('description') is not None else record.description,
+                body['keyType'] if body.get('keyType') is not None else record.key_type,
+                entries)
+            # Keep the key's place in the list; a rename re-inserts it under the new name.
+            if updated.name != name:
+                del project.keys[name]
+            return self._deploy_key(project, updated, deploy_failures)
+
+    def delete_key(self, project, name, deploy_failures=no_failures):
+        with self.lock:
+            record = self._key(project, name)
+            names = [entry.environment for entry in record.entries]
+            failures = deploy_failures(names)
+            del project.keys[name]
+            return deployment_report(names, failures, undeploy=True)
+
+    # ---- what tests assert on ------------------------------------------------------------------
+
+    def state(self):
+        """Every project's objects, without key material (only a SHA-256 of what was sent)."""
+        with self.lock:
+            projects = collections.OrderedDict()
+            for project in self.projects.values():
+                projects[project.name] = {
+                    'id': project.id,
+                    'environments': list(project.environments),
+                    'certificates': [{
+                        'name': record.name,
+                        'description': record.description,
+                        'alias': record.alias,
+                        'environments': sorted(record.environments),
+                        'sha1_thumbprint': record.parsed.sha1_thumbprint,
+                        'subject': record.parsed.subject_dn,
+                        'not_before': api_date(record.parsed.not_before),
+                        'not_after': api_date(record.parsed.not_after),
+                    } for record in sorted(project.certificates.values(), key=lambda item: item.name)],
+                    'keys': [{
+                        'name': record.name,
+                        'description': record.description,
+                        'key_type': record.key_type,
+                        'environments': [{
+                            'name': entry.environment,
+                            'alias': entry.alias,
+                            'content_sha256': entry.content_sha256,
+                        } for entry in sorted(record.entries, key=lambda item: item.environment)],
+                    } for record in sorted(project.keys.values(), key=lambda item: item.name)],
+                    'replace_queries': [dict(item) for item in project.replace_queries],
+                }
+            return {'projects': projects, 'environment_ids': collections.OrderedDict(
+                (name, stable_id('environment', name)) for name in self.environments)}
