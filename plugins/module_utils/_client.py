@@ -160,6 +160,7 @@ class ApinizerClient(object):
         self._secrets = [s for s in (token, password) if s]
         self.session = requests.Session()
         self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self._verify = self.session.verify
         if client_cert:
             self.session.cert = (client_cert, client_key) if client_key else client_cert
         self.session.headers['Accept'] = 'application/json'
@@ -235,7 +236,9 @@ class ApinizerClient(object):
             attempt += 1
             self.request_count += 1
             try:
-                response = self.session.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+                # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override Session.verify otherwise.
+                response = self.session.request(method, self.base_url + path, timeout=self.timeout,
+                                                verify=self._verify, **kwargs)
             except requests.exceptions.SSLError as exc:
                 raise ApinizerError(self._scrub(
                     'The TLS handshake with %s failed on %s %s: %s. If a private CA signed the server certificate, '

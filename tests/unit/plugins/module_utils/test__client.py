@@ -28,9 +28,11 @@ class ScriptedAdapter(BaseAdapter):
         super(ScriptedAdapter, self).__init__()
         self.script = list(script)
         self.sent = []
+        self.send_kwargs = []
 
     def send(self, request, **kwargs):
         self.sent.append(request)
+        self.send_kwargs.append(kwargs)
         step = self.script.pop(0)
         if isinstance(step, Exception):
             raise step
@@ -216,6 +218,17 @@ def test_tls_settings():
     assert ApinizerClient(BASE, token=TOKEN, ca_path='/ca.pem').session.verify == '/ca.pem'
     assert ApinizerClient(BASE, token=TOKEN, client_cert='/c.pem', client_key='/k.pem').session.cert == ('/c.pem', '/k.pem')
     assert ApinizerClient(BASE, token=TOKEN, client_cert='/both.pem').session.cert == '/both.pem'
+
+
+@pytest.mark.parametrize('settings, expected', [
+    (dict(validate_certs=False), False),
+    (dict(ca_path='/private-ca.pem'), '/private-ca.pem'),
+])
+def test_tls_settings_win_over_requests_ca_bundle(monkeypatch, settings, expected):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/etc/ssl/certs/ca-certificates.crt')
+    client, adapter = make_client([(200, {})], **settings)[:2]
+    client.get('/apiops/projects/p/keys/')
+    assert adapter.send_kwargs[0]['verify'] == expected
 
 
 def test_converge_reruns_the_attempt_only_after_an_unknown_outcome():
