@@ -199,14 +199,14 @@ def fetch_all(client, project):
 
 def _diff_view(certificate):
     full = view(certificate)
-    return dict((field, full.get(field)) for field in DIFF_FIELDS) if full else {}
+    return dict((field, full.get(field)) for field in ('name',) + DIFF_FIELDS) if full else {}
 
 
 def reconcile(client, project, desired, current, state='present', check_mode=False, force=False,
               jwk_update_action='nullify', jwk_update_scope=None):
     """Bring one certificate to the desired state. Returns a result dict: action (created, updated, deleted,
     unchanged), changed, before, after (views), diff, deployment, and failure (a message, or None)."""
-    name = desired['name'] if desired else current['name']
+    name = (desired or current or {}).get('name')
     action = plan(desired, current, state, force)
     after = desired if state == 'present' else None
     result = dict(action='unchanged', changed=False, before=view(current), after=view(after),
@@ -235,6 +235,13 @@ def reconcile(client, project, desired, current, state='present', check_mode=Fal
     return result
 
 
+def _short(failure):
+    """status, code and description of a failure, for messages that tell a longer story."""
+    if failure.status is None:
+        return failure.message.rstrip('.')
+    return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description)
+
+
 def _replace(client, project, desired, current, jwk_update_action, jwk_update_scope):
     """PUT is delete-then-create on the server. When it fails and the certificate is gone, put the old one back."""
     path = certificate_path(project, desired['name'])
@@ -256,9 +263,9 @@ def _replace(client, project, desired, current, jwk_update_action, jwk_update_sc
         raise ApinizerError(
             'Replacing certificate %s failed after the server deleted the old one (%s), and putting the previous '
             'certificate (SHA-1 %s) back failed too (%s). Re-run the task to create it.'
-            % (desired['name'], failure, current['sha1_thumbprint'], restore_failure),
+            % (desired['name'], _short(failure), current['sha1_thumbprint'], _short(restore_failure)),
             status=failure.status, error=failure.error, description=failure.description, method='PUT', path=path)
     message = ('Replacing certificate %s failed after the server deleted the old one (%s). The previous certificate '
-               '(SHA-1 %s, alias %s) was put back in %s.' % (desired['name'], failure, current['sha1_thumbprint'],
+               '(SHA-1 %s, alias %s) was put back in %s.' % (desired['name'], _short(failure), current['sha1_thumbprint'],
                                                               old['alias'], ', '.join(old['environments'])))
     return restored, message

@@ -195,7 +195,7 @@ def _pair_ids(listed, named):
 def reconcile(client, project, desired, current, state='present', check_mode=False, force=False,
               update_content='on_create', jwk_update_action='nullify', jwk_update_scope=None):
     """Bring one key to the desired state; the result dict is shaped like _certificates.reconcile's."""
-    name = desired['name'] if desired else current['name']
+    name = (desired or current or {}).get('name')
     action = plan(desired, current, state, update_content, force)
     after = desired if state == 'present' else None
     result = dict(action='unchanged', changed=False, before=view(current), after=view(after),

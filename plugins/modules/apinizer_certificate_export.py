@@ -181,6 +181,9 @@ def main():
     try:
         archive = client.request('GET', _certificates.export_path(params['project'], name), raw=True)
     except ApinizerError as exc:
+        if exc.is_not_found:
+            module.fail_json(msg='Certificate %s is not found in project %s (the server said: %s).'
+                             % (name, params['project'], exc.description), **exc.to_result())
         module.fail_json(msg=str(exc), **exc.to_result())
     try:
         certificates = certificates_in_export(archive, name)

@@ -128,7 +128,7 @@ def test_create_posts_the_multipart_form_and_reports_deployment():
     client = FakeClient([('POST', LIST_PATH, report('production', 'staging'))])
     result = certs.reconcile(client, 'demo', desired(NEW), None)
     assert result['action'] == 'created' and result['failure'] is None
-    assert result['diff'] == {'before': {}, 'after': dict((k, result['after'][k]) for k in certs.DIFF_FIELDS)}
+    assert result['diff'] == {'before': {}, 'after': dict((k, result['after'][k]) for k in ('name',) + certs.DIFF_FIELDS)}
     assert client.calls[0]['data']['environmentList'] == 'production,staging'
     assert result['deployment']['environments'] == [
         {'name': 'production', 'success': True, 'message': 'Deployed successfully'},
@@ -189,6 +189,12 @@ def test_no_restore_when_the_outcome_is_unknown_or_the_old_certificate_is_still_
     with pytest.raises(ApinizerError):
         certs.reconcile(client, 'demo', desired(NEW), certs.current_certificate(server_entry(OLD)))
     assert client.writes == ['PUT']
+
+
+def test_absent_and_already_gone_sends_nothing():
+    client = FakeClient()
+    result = certs.reconcile(client, 'demo', None, None, state='absent')
+    assert (result['action'], result['changed'], result['after'], client.calls) == ('unchanged', False, {}, [])
 
 
 def test_delete():
