@@ -34,6 +34,8 @@ UTC = datetime.timezone.utc
 # The fields compared with the server, and shown in diffs.
 COMPARED_FIELDS = ('description', 'alias', 'environments', 'sha1_thumbprint')
 DIFF_FIELDS = COMPARED_FIELDS + ('subject', 'not_after')
+FACT_FIELDS = ('sha1_thumbprint', 'sha256_fingerprint', 'subject', 'issuer', 'serial_number', 'not_before', 'not_after',
+               'expired')
 JWK_UPDATE_ACTIONS = ('nullify', 'update')
 JWK_UPDATE_SCOPES = ('same_project', 'all_projects')
 
@@ -167,8 +169,7 @@ def view(certificate):
     result = dict(name=certificate['name'], description=certificate['description'], alias=certificate['alias'],
                   environments=list(certificate['environments']))
     if facts:
-        result.update((key, facts[key]) for key in ('sha1_thumbprint', 'sha256_fingerprint', 'subject', 'issuer',
-                                                     'serial_number', 'not_before', 'not_after', 'expired'))
+        result.update((key, facts[key]) for key in FACT_FIELDS)
     else:
         result.update(sha1_thumbprint=certificate['sha1_thumbprint'], sha256_fingerprint=None,
                       subject=certificate.get('subject'), issuer=None, serial_number=None,
@@ -266,6 +267,6 @@ def _replace(client, project, desired, current, jwk_update_action, jwk_update_sc
             % (desired['name'], _short(failure), current['sha1_thumbprint'], _short(restore_failure)),
             status=failure.status, error=failure.error, description=failure.description, method='PUT', path=path)
     message = ('Replacing certificate %s failed after the server deleted the old one (%s). The previous certificate '
-               '(SHA-1 %s, alias %s) was put back in %s.' % (desired['name'], _short(failure), current['sha1_thumbprint'],
-                                                              old['alias'], ', '.join(old['environments'])))
+               '(SHA-1 %s, alias %s) was put back in %s.'
+               % (desired['name'], _short(failure), current['sha1_thumbprint'], old['alias'], ', '.join(old['environments'])))
     return restored, message

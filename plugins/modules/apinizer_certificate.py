@@ -19,7 +19,7 @@ description:
   - A replacement is a delete-then-create on the server. When the create half fails, the module puts the previous
     certificate back before it fails, so nothing that was deployed is lost.
 author:
-  - apinizer.apiops contributors
+  - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
   - apinizer.apiops._attributes
@@ -244,6 +244,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
     fail_if_missing_libraries,
     read_input_file,
 )
+
 
 def desired_from_params(module):
     params = module.params

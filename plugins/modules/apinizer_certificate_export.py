@@ -16,7 +16,7 @@ description:
     and writes each environment's certificate into O(dest), as DER or PEM.
   - A file is written only when its content differs, so a second run reports no change.
 author:
-  - apinizer.apiops contributors
+  - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
   - apinizer.apiops._attributes

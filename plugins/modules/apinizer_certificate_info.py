@@ -17,7 +17,7 @@ description:
   - Flags the certificates that expire within O(expires_within_days) days.
   - Never changes anything.
 author:
-  - apinizer.apiops contributors
+  - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
   - apinizer.apiops._attributes

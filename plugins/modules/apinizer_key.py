@@ -19,7 +19,7 @@ description:
     compares the description, the key type, the set of environments and each environment's alias, and sends the
     content on create, with O(update_content=always), with O(force=true), and with every update.
 author:
-  - apinizer.apiops contributors
+  - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
   - apinizer.apiops._attributes

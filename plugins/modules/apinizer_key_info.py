@@ -17,7 +17,7 @@ description:
   - Never returns key content, not even the encrypted form the server answers.
   - Never changes anything.
 author:
-  - apinizer.apiops contributors
+  - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
   - apinizer.apiops._attributes

