@@ -9,11 +9,12 @@ __metaclass__ = type
 
 import datetime
 import os
+import secrets
 import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
@@ -54,6 +55,21 @@ def main(directory):
         files['%s-key.pem' % label] = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                         serialization.NoEncryption()).decode('ascii')
     files['chain.pem'] = files['a.pem'] + files['ca.pem']
+    # Key material for the key targets: an RSA key pair, the private half also encrypted, and its passphrase.
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    passphrase = 'pass-' + secrets.token_hex(16)
+    files['rsa-key.pem'] = rsa_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()).decode('ascii')
+    files['rsa-key-encrypted.pem'] = rsa_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.BestAvailableEncryption(passphrase.encode('ascii'))).decode('ascii')
+    files['rsa-key.passphrase'] = passphrase
+    files['rsa-pub.pem'] = rsa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode('ascii')
+    # Secret keys of 32 and 16 bytes; raw bytes for content_path, printable so tests can hash them in Jinja.
+    for label, length in (('aes256', 32), ('aes128', 16), ('aes256-rotated', 32)):
+        files['%s.bin' % label] = secrets.token_hex(length // 2).encode('ascii')
+    files['15-bytes.bin'] = b'0123456789abcde'
     for filename, content in files.items():
         mode = 'wb' if isinstance(content, bytes) else 'w'
         with open(os.path.join(directory, filename), mode) as handle:
