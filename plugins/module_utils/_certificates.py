@@ -218,6 +218,15 @@ def reconcile(client, project, desired, current, state='present', check_mode=Fal
                   diff=changed_fields_diff(name, _diff_view(current), _diff_view(after)))
     if check_mode:
         return result
+    try:
+        return _write(client, project, name, action, desired, current, result, jwk_update_action, jwk_update_scope)
+    except ApinizerError as exc:
+        exc.planned_result = exc.planned_result or dict(result)
+        raise
+
+
+def _write(client, project, name, action, desired, current, result, jwk_update_action, jwk_update_scope):
+    """Send the write that reconcile() planned; returns the result with the deployment report."""
     path = certificate_path(project, name)
     if action == 'create':
         data, files = form(desired)

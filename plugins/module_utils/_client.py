@@ -89,6 +89,8 @@ class ApinizerError(Exception):
         self.outcome_unknown = outcome_unknown
         self.validation_errors = validation_errors or []
         self.retry_after = retry_after
+        # Set by reconcile functions on a failed write: what that write was meant to do.
+        self.planned_result = None
 
     @property
     def is_not_found(self):
@@ -324,12 +326,21 @@ def _seconds(value):
 
 def converge(attempt, retries):
     """Run attempt() -- which reads the server state and writes what differs -- again when a write's outcome was
-    unknown (dropped connection, gateway timeout), instead of repeating that write blindly."""
+    unknown (dropped connection, gateway timeout), instead of repeating that write blindly.
+
+    attempt() returns a reconcile result; a failed write carries its planned result (planned_result). When the
+    re-read finds nothing left to do, the lost write did take effect, and the planned result is what happened."""
     tries = 0
+    planned = None
     while True:
         tries += 1
         try:
-            return attempt()
+            result = attempt()
         except ApinizerError as exc:
             if not exc.outcome_unknown or tries > max(retries, 1):
                 raise
+            planned = planned or exc.planned_result
+            continue
+        if planned and not result['changed']:
+            result = dict(planned, after=result['after'], deployment=None, failure=None)
+        return result

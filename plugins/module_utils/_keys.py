@@ -18,7 +18,7 @@ import base64
 import binascii
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, Literal
 from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
     InvalidInput,
     changed_fields_diff,
@@ -156,17 +156,18 @@ def fetch(client, project, name):
     return current_key(entry) if entry else None
 
 
-def fetch_all(client, project):
+def fetch_all(client, project, names=None):
     """Every key of the project, environments by name. The list names them by id (newer servers): a key whose ids
     are not all known yet is read once through the get endpoint, which names them, and teaches the ids it can pair
-    without doubt (same alias on one entry each side, or a key in a single environment)."""
+    without doubt (same alias on one entry each side, or a key in a single environment). With names, only those
+    keys are resolved; the others keep unnamed environments."""
     entries = client.get(key_path(project)).get('resultList') or []
     names_by_id = {}
     keys = []
     for entry in entries:
         ids = [item.get('environmentId') for item in entry.get('cryptoKeyInfoEnvironmentList') or []
                if not item.get('environmentName')]
-        if all(i in names_by_id for i in ids):
+        if all(i in names_by_id for i in ids) or (names is not None and entry.get('name') not in names):
             keys.append(current_key(entry, names_by_id))
             continue
         named = fetch(client, project, entry.get('name'))
@@ -211,13 +212,17 @@ def reconcile(client, project, desired, current, state='present', check_mode=Fal
                   diff=changed_fields_diff(name, before_diff, after_diff), content_sent=action != 'delete')
     if check_mode:
         return result
-    if action == 'create':
-        response = client.request('POST', key_path(project), json=body(desired))
-    elif action == 'update':
-        response = client.request('PUT', key_path(project, name), json=body(desired),
-                                  params=jwk_update_params(jwk_update_action, jwk_update_scope))
-    else:
-        response = client.request('DELETE', key_path(project, name))
+    try:
+        if action == 'create':
+            response = client.request('POST', key_path(project), json=body(desired))
+        elif action == 'update':
+            response = client.request('PUT', key_path(project, name), json=body(desired),
+                                      params=jwk_update_params(jwk_update_action, jwk_update_scope))
+        else:
+            response = client.request('DELETE', key_path(project, name))
+    except ApinizerError as exc:
+        exc.planned_result = dict(result)
+        raise
     report = deployment_report(response)
     result.update(deployment=report, failure=deployment_failure_message('Key', name, report))
     return result

@@ -253,6 +253,24 @@ def test_converge_reruns_the_attempt_only_after_an_unknown_outcome():
     assert len(calls) == 1
 
 
+def test_converge_reports_a_lost_write_that_took_effect_as_done():
+    planned = dict(action='created', changed=True, after={'name': 'c'}, diff={'before': {}, 'after': {'name': 'c'}},
+                   deployment=None, failure=None)
+    answers = []
+
+    def attempt():
+        if not answers:
+            answers.append(1)
+            lost = ApinizerError('dropped', outcome_unknown=True)
+            lost.planned_result = planned
+            raise lost
+        return dict(action='unchanged', changed=False, after={'name': 'c', 'seen': True}, diff={}, deployment=None,
+                    failure=None)
+
+    result = converge(attempt, retries=2)
+    assert (result['action'], result['changed'], result['after']) == ('created', True, {'name': 'c', 'seen': True})
+
+
 def test_connection_argument_spec_has_env_fallbacks_and_secrets_are_no_log():
     spec = _client.connection_argument_spec()
     assert spec['token']['no_log'] is True and spec['password']['no_log'] is True
