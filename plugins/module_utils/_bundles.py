@@ -235,9 +235,13 @@ class ServerState(object):
     """What the project holds: certificates from one list call, keys from one list call (plus the get calls that
     resolve environment ids), read once for all bundles."""
 
-    def __init__(self, client, project, key_names):
-        self.certificates = dict((c['name'], c) for c in _certificates.fetch_all(client, project))
-        self.keys = dict((k['name'], k) for k in _keys.fetch_all(client, project, names=key_names))
+    def __init__(self, certificates, keys):
+        self.certificates = dict((c['name'], c) for c in certificates)
+        self.keys = dict((k['name'], k) for k in keys)
+
+    @classmethod
+    def read(cls, client, project, key_names):
+        return cls(_certificates.fetch_all(client, project), _keys.fetch_all(client, project, names=key_names))
 
     def chain_names(self, name):
         """Names of the stored chain certificates of bundle name, in chain order."""

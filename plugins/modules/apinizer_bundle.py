@@ -326,7 +326,7 @@ def main():
 
     done, all_resources, failure, error = [], [], None, {}
     try:
-        state = _bundles.ServerState(client, project, key_names=[b['name'] for b in bundles])
+        state = _bundles.ServerState.read(client, project, key_names=[b['name'] for b in bundles])
         for bundle in bundles:
             resources = []
             try:
