@@ -261,7 +261,7 @@ def _replace(client, project, desired, current, jwk_update_action, jwk_update_sc
                                   data=data, files=files)
         return deployment_report(response), None
     except ApinizerError as exc:
-        if exc.outcome_unknown or current.get('der') is None or fetch(client, project, desired['name']) is not None:
+        if exc.outcome_unknown or exc.is_race or current.get('der') is None or fetch(client, project, desired['name']):
             raise
         failure = exc
     old = dict(name=current['name'], description=current['description'], alias=current['alias'].split(',')[0],

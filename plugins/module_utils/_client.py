@@ -37,6 +37,7 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 10.0
 RETRY_AFTER_MAX_SECONDS = 60.0
 NOT_FOUND_RE = re.compile(r'\bis not found\b|\bwas not found\b', re.IGNORECASE)
+ALREADY_EXISTS_RE = re.compile(r'\bis already exists?\b', re.IGNORECASE)
 
 
 def connection_argument_spec():
@@ -101,6 +102,16 @@ class ApinizerError(Exception):
         if self.description.lower().startswith('project'):
             return False
         return self.status == 404 or bool(NOT_FOUND_RE.search(self.description))
+
+    @property
+    def is_race(self):
+        """The object changed under us between our read and our write -- another run created it ("is already
+        exist"), or deleted what we update or delete. Reading again and converging resolves it."""
+        if self.method not in WRITE_METHODS:
+            return False
+        if self.status == 409 or (self.status == 400 and ALREADY_EXISTS_RE.search(self.description or '')):
+            return True
+        return self.method in ('PUT', 'DELETE') and self.is_not_found
 
     def to_result(self):
         """Fields for fail_json."""
@@ -326,10 +337,12 @@ def _seconds(value):
 
 def converge(attempt, retries):
     """Run attempt() -- which reads the server state and writes what differs -- again when a write's outcome was
-    unknown (dropped connection, gateway timeout), instead of repeating that write blindly.
+    unknown (dropped connection, gateway timeout) or another run changed the object between our read and our
+    write, instead of repeating that write blindly.
 
     attempt() returns a reconcile result; a failed write carries its planned result (planned_result). When the
-    re-read finds nothing left to do, the lost write did take effect, and the planned result is what happened."""
+    re-read finds nothing left to do after a lost write, that write did take effect: the planned result is what
+    happened. After a race, what the re-read finds is."""
     tries = 0
     planned = None
     while True:
@@ -337,9 +350,10 @@ def converge(attempt, retries):
         try:
             result = attempt()
         except ApinizerError as exc:
-            if not exc.outcome_unknown or tries > max(retries, 1):
+            if not (exc.outcome_unknown or exc.is_race) or tries > max(retries, 1):
                 raise
-            planned = planned or exc.planned_result
+            if exc.outcome_unknown:
+                planned = planned or exc.planned_result
             continue
         if planned and not result['changed']:
             result = dict(planned, after=result['after'], deployment=None, failure=None)

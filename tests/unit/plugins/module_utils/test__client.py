@@ -271,6 +271,31 @@ def test_converge_reports_a_lost_write_that_took_effect_as_done():
     assert (result['action'], result['changed'], result['after']) == ('created', True, {'name': 'c', 'seen': True})
 
 
+@pytest.mark.parametrize('method, status, description, race', [
+    ('POST', 400, 'Certificate (name: c) is already exist!', True),
+    ('POST', 409, 'duplicate', True),
+    ('PUT', 400, 'Certificate (name: c) is not found!', True),
+    ('DELETE', 400, 'Key (name: k) is not found!', True),
+    ('POST', 400, 'Alias (a) is already used for another certificate, try changing this value!', False),
+    ('GET', 400, 'Certificate (name: c) is not found!', False),
+])
+def test_races_between_read_and_write_are_recognised(method, status, description, race):
+    assert ApinizerError('x', status=status, description=description, method=method).is_race is race
+
+
+def test_converge_rereads_after_a_race_and_reports_what_it_finds():
+    calls = []
+
+    def attempt():
+        calls.append(1)
+        if len(calls) == 1:
+            raise ApinizerError('exists', status=400, description='Key (name: k) is already exist!', method='POST')
+        return dict(action='unchanged', changed=False, after={'name': 'k'}, deployment=None, failure=None)
+
+    assert converge(attempt, retries=3)['action'] == 'unchanged'
+    assert len(calls) == 2
+
+
 def test_connection_argument_spec_has_env_fallbacks_and_secrets_are_no_log():
     spec = _client.connection_argument_spec()
     assert spec['token']['no_log'] is True and spec['password']['no_log'] is True
