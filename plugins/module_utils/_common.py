@@ -145,3 +145,45 @@ def exit_with_result(module, result, kind, return_key, updated_verb='updated'):
         verb = {'created': 'created', 'updated': updated_verb, 'deleted': 'deleted'}[result['action']]
         text = '%s %s %s%s.' % (kind, name, 'would be ' if module.check_mode else '', verb)
     module.exit_json(msg=text, **output)
+
+
+def manage_one(module, desired_from_params, fetch, reconcile, kind, return_key, updated_verb='updated', **options):
+    """The body of a module that manages one object: desired state (input refused before any request), then
+    read, compare and write -- again after a lost write or a race -- and exit."""
+    fail_if_missing_libraries(module)
+    params = module.params
+    try:
+        desired = desired_from_params(module)
+    except (InvalidInput, _pem.PemError) as exc:
+        module.fail_json(msg=str(exc))
+    client = _client.ApinizerClient.from_module(module)
+    project, name = params['project'], params['name']
+
+    def attempt():
+        return reconcile(client, project, desired, fetch(client, project, name), state=params['state'],
+                         check_mode=module.check_mode, force=params['force'], **options)
+
+    try:
+        result = _client.converge(attempt, params['retries'])
+    except _client.ApinizerError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())
+    exit_with_result(module, result, kind, return_key, updated_verb)
+
+
+def read_one_or_all(module, fetch, fetch_all, cryptography=True):
+    """What an _info module reads: the object named by the option name (or none), or every object of the project."""
+    fail_if_missing_libraries(module, cryptography=cryptography)
+    params = module.params
+    try:
+        if params['name'] is not None:
+            check_name(params['name'])
+    except InvalidInput as exc:
+        module.fail_json(msg=str(exc))
+    client = _client.ApinizerClient.from_module(module)
+    try:
+        if params['name'] is None:
+            return fetch_all(client, params['project'])
+        found = fetch(client, params['project'], params['name'])
+        return [found] if found else []
+    except _client.ApinizerError as exc:
+        module.fail_json(msg=str(exc), **exc.to_result())

@@ -136,8 +136,8 @@ import datetime
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, fail_if_missing_libraries
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import read_one_or_all
 
 
 def main():
@@ -146,24 +146,8 @@ def main():
         expires_within_days=dict(type='int'),
     )
     module = AnsibleModule(**module_kwargs(argument_spec, supports_check_mode=True))
-    fail_if_missing_libraries(module)
+    current = read_one_or_all(module, _certificates.fetch, _certificates.fetch_all)
     params = module.params
-    try:
-        if params['name'] is not None:
-            check_name(params['name'])
-    except InvalidInput as exc:
-        module.fail_json(msg=str(exc))
-
-    client = ApinizerClient.from_module(module)
-    try:
-        if params['name'] is None:
-            current = _certificates.fetch_all(client, params['project'])
-        else:
-            found = _certificates.fetch(client, params['project'], params['name'])
-            current = [found] if found else []
-    except ApinizerError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
-
     now = datetime.datetime.now(_certificates.UTC)
     certificates = sorted((_certificates.certificate_info(c, now, params['expires_within_days']) for c in current),
                           key=lambda c: c['name'])

@@ -234,15 +234,9 @@ deployment:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _keys, _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, converge, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
-    InvalidInput,
-    check_name,
-    exit_with_result,
-    fail_if_missing_libraries,
-    read_input_file,
-)
+from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, manage_one, read_input_file
 
 ENVIRONMENT_KEYS = frozenset(['name', 'alias', 'content', 'content_path', 'passphrase'])
 
@@ -331,30 +325,9 @@ def main():
         mutually_exclusive=[('content', 'content_path')],
         required_if=[('state', 'present', ('key_type', 'environments'))],
     ))
-    fail_if_missing_libraries(module)
-    params = module.params
-    try:
-        desired = desired_from_params(module)
-    except (InvalidInput, _pem.PemError) as exc:
-        module.fail_json(msg=str(exc))
-
-    client = ApinizerClient.from_module(module)
-    project, name = params['project'], params['name']
-
-    def attempt():
-        current = _keys.fetch(client, project, name)
-        return _keys.reconcile(client, project, desired, current, state=params['state'],
-                               check_mode=module.check_mode, force=params['force'],
-                               update_content=params['update_content'],
-                               jwk_update_action=params['jwk_update_action'],
-                               jwk_update_scope=params['jwk_update_scope'])
-
-    try:
-        result = converge(attempt, params['retries'])
-    except ApinizerError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
-
-    exit_with_result(module, result, 'Key', 'key')
+    manage_one(module, desired_from_params, _keys.fetch, _keys.reconcile, 'Key', 'key',
+               update_content=module.params['update_content'], jwk_update_action=module.params['jwk_update_action'],
+               jwk_update_scope=module.params['jwk_update_scope'])
 
 
 if __name__ == '__main__':

@@ -88,29 +88,13 @@ keys:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, fail_if_missing_libraries
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import read_one_or_all
 
 
 def main():
     module = AnsibleModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
-    fail_if_missing_libraries(module, cryptography=False)
-    params = module.params
-    try:
-        if params['name'] is not None:
-            check_name(params['name'])
-    except InvalidInput as exc:
-        module.fail_json(msg=str(exc))
-
-    client = ApinizerClient.from_module(module)
-    try:
-        if params['name'] is None:
-            keys = _keys.fetch_all(client, params['project'])
-        else:
-            found = _keys.fetch(client, params['project'], params['name'])
-            keys = [found] if found else []
-    except ApinizerError as exc:
-        module.fail_json(msg=str(exc), **exc.to_result())
+    keys = read_one_or_all(module, _keys.fetch, _keys.fetch_all, cryptography=False)
     module.exit_json(changed=False, keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
 
 
