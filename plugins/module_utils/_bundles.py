@@ -18,7 +18,7 @@ import datetime
 import re
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys, _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, Literal, converge
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import converge
 from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, read_input_file
 
 KEY_KINDS = ('private_key', 'secret_key', 'public_key')
@@ -28,12 +28,6 @@ ENVIRONMENT_FIELDS = frozenset(['name', 'alias', 'private_key', 'private_key_pat
 
 def chain_name(name, index):
     return '%s-chain-%d' % (name, index)
-
-
-def environments_paths(project):
-    """The reference writes this path without the trailing slash every other path has; try both."""
-    with_slash = ApinizerClient.path(Literal('apiops/environments'), project)
-    return [with_slash[:-1], with_slash]
 
 
 class BundleError(InvalidInput):
@@ -217,18 +211,6 @@ def check_environments_exist(bundles, known):
         if unknown:
             raise BundleError(bundle['name'], 'the project has no environment %s; it has %s.'
                               % (', '.join(unknown), ', '.join(sorted(known)) or 'none'))
-
-
-def fetch_environment_names(client, project):
-    """Names of the environments the project reaches."""
-    without_slash, with_slash = environments_paths(project)
-    try:
-        response = client.get(without_slash)
-    except ApinizerError as exc:
-        if exc.status != 404:
-            raise
-        response = client.get(with_slash)
-    return [entry.get('name') for entry in response.get('resultList') or []]
 
 
 class ServerState(object):

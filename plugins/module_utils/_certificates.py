@@ -204,9 +204,11 @@ def _diff_view(certificate):
 
 
 def reconcile(client, project, desired, current, state='present', check_mode=False, force=False,
-              jwk_update_action='nullify', jwk_update_scope=None):
+              jwk_update_action='nullify', jwk_update_scope=None, check_environments=None):
     """Bring one certificate to the desired state. Returns a result dict: action (created, updated, deleted,
-    unchanged), changed, before, after (views), diff, deployment, and failure (a message, or None)."""
+    unchanged), changed, before, after (views), diff, deployment, and failure (a message, or None).
+    check_environments(names), when given, refuses unknown environments before a create or update is sent --
+    in check mode too, so that check mode fails where the real run would."""
     name = (desired or current or {}).get('name')
     action = plan(desired, current, state, force)
     after = desired if state == 'present' else None
@@ -216,6 +218,8 @@ def reconcile(client, project, desired, current, state='present', check_mode=Fal
         return result
     result.update(action={'create': 'created', 'update': 'updated', 'delete': 'deleted'}[action], changed=True,
                   diff=changed_fields_diff(name, _diff_view(current), _diff_view(after)))
+    if check_environments and action != 'delete':
+        check_environments(desired['environments'])
     if check_mode:
         return result
     try:

@@ -147,6 +147,39 @@ def exit_with_result(module, result, kind, return_key, updated_verb='updated'):
     module.exit_json(msg=text, **output)
 
 
+def environments_paths(project):
+    """The reference writes this path without the trailing slash every other path has; try both."""
+    with_slash = _client.ApinizerClient.path(_client.Literal('apiops/environments'), project)
+    return [with_slash[:-1], with_slash]
+
+
+def fetch_environment_names(client, project):
+    """Names of the environments the project reaches (one read)."""
+    without_slash, with_slash = environments_paths(project)
+    try:
+        response = client.get(without_slash)
+    except _client.ApinizerError as exc:
+        if exc.status != 404:
+            raise
+        response = client.get(with_slash)
+    return [entry.get('name') for entry in response.get('resultList') or []]
+
+
+class EnvironmentCheck(object):
+    """Refuses environments the project does not have, before the first write; reads them once, when needed."""
+
+    def __init__(self, client, project):
+        self.client, self.project, self.known = client, project, None
+
+    def __call__(self, environments):
+        if self.known is None:
+            self.known = fetch_environment_names(self.client, self.project)
+        unknown = sorted(set(environments) - set(self.known))
+        if unknown:
+            raise InvalidInput('environments: the project %s has no environment %s; it has %s.'
+                               % (self.project, ', '.join(unknown), ', '.join(sorted(self.known)) or 'none'))
+
+
 def manage_one(module, desired_from_params, fetch, reconcile, kind, return_key, updated_verb='updated', **options):
     """The body of a module that manages one object: desired state (input refused before any request), then
     read, compare and write -- again after a lost write or a race -- and exit."""
@@ -159,12 +192,17 @@ def manage_one(module, desired_from_params, fetch, reconcile, kind, return_key, 
     client = _client.ApinizerClient.from_module(module)
     project, name = params['project'], params['name']
 
+    check_environments = EnvironmentCheck(client, project)
+
     def attempt():
         return reconcile(client, project, desired, fetch(client, project, name), state=params['state'],
-                         check_mode=module.check_mode, force=params['force'], **options)
+                         check_mode=module.check_mode, force=params['force'], check_environments=check_environments,
+                         **options)
 
     try:
         result = _client.converge(attempt, params['retries'])
+    except InvalidInput as exc:
+        module.fail_json(msg=str(exc))
     except _client.ApinizerError as exc:
         module.fail_json(msg=str(exc), **exc.to_result())
     exit_with_result(module, result, kind, return_key, updated_verb)

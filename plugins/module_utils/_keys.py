@@ -194,8 +194,9 @@ def _pair_ids(listed, named):
 
 
 def reconcile(client, project, desired, current, state='present', check_mode=False, force=False,
-              update_content='on_create', jwk_update_action='nullify', jwk_update_scope=None):
-    """Bring one key to the desired state; the result dict is shaped like _certificates.reconcile's."""
+              update_content='on_create', jwk_update_action='nullify', jwk_update_scope=None, check_environments=None):
+    """Bring one key to the desired state; the result dict and check_environments are as in
+    _certificates.reconcile."""
     name = (desired or current or {}).get('name')
     action = plan(desired, current, state, update_content, force)
     after = desired if state == 'present' else None
@@ -210,6 +211,8 @@ def reconcile(client, project, desired, current, state='present', check_mode=Fal
         before_diff['content'], after_diff['content'] = 'stored', 'replaced'
     result.update(action={'create': 'created', 'update': 'updated', 'delete': 'deleted'}[action], changed=True,
                   diff=changed_fields_diff(name, before_diff, after_diff), content_sent=action != 'delete')
+    if check_environments and action != 'delete':
+        check_environments([e['name'] for e in desired['environments']])
     if check_mode:
         return result
     try:

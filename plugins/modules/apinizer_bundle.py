@@ -242,7 +242,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, fail_if_missing_libraries
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, fail_if_missing_libraries, fetch_environment_names
 
 ACTIONS = ('created', 'updated', 'deleted', 'unchanged')
 ENVIRONMENT_SECRETS = ('private_key', 'private_key_passphrase', 'secret_key')
@@ -315,7 +315,7 @@ def main():
     client = ApinizerClient.from_module(module)
     project = params['project']
     try:
-        _bundles.check_environments_exist(bundles, _bundles.fetch_environment_names(client, project))
+        _bundles.check_environments_exist(bundles, fetch_environment_names(client, project))
     except InvalidInput as exc:
         module.fail_json(msg=str(exc), bundles=[])
     except ApinizerError as exc:

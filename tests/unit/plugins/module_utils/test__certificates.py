@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import EnvironmentCheck, InvalidInput, jwk_update_params
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate, make_chain, utc
@@ -35,6 +35,10 @@ def server_entry(issued, environments=('production', 'staging'), alias='api-alia
 def desired(issued=NEW, environments=('staging', 'production'), alias='api-alias', description=''):
     return certs.desired_certificate('api', issued.pem, alias=alias, description=description,
                                      environments=list(environments))
+
+
+def error_404():
+    return ApinizerError('no such path', status=404, error='not_found', description='No handler found')
 
 
 def not_found():
@@ -195,6 +199,28 @@ def test_absent_and_already_gone_sends_nothing():
     client = FakeClient()
     result = certs.reconcile(client, 'demo', None, None, state='absent')
     assert (result['action'], result['changed'], result['after'], client.calls) == ('unchanged', False, {}, [])
+
+
+def test_unknown_environments_are_refused_before_the_write_and_in_check_mode():
+    for check_mode in (False, True):
+        client = FakeClient([('GET', '/apiops/environments/demo', {'resultList': [{'name': 'production'}]})])
+        with pytest.raises(InvalidInput) as caught:
+            certs.reconcile(client, 'demo', desired(NEW, environments=['production', 'moon']), None,
+                            check_mode=check_mode, check_environments=EnvironmentCheck(client, 'demo'))
+        assert str(caught.value) == 'environments: the project demo has no environment moon; it has production.'
+        assert client.writes == []
+
+
+def test_the_environments_are_read_once_and_only_when_a_write_is_planned():
+    client = FakeClient([('GET', '/apiops/environments/demo', error_404()),
+                         ('GET', '/apiops/environments/demo/', {'resultList': [{'name': 'production'}, {'name': 'staging'}]}),
+                         ('POST', LIST_PATH, report('production', 'staging'))])
+    check = EnvironmentCheck(client, 'demo')
+    certs.reconcile(client, 'demo', desired(OLD), certs.current_certificate(server_entry(OLD)), check_environments=check)
+    assert client.calls == []
+    certs.reconcile(client, 'demo', desired(NEW), None, check_environments=check)
+    check(['production'])
+    assert [c['method'] for c in client.calls] == ['GET', 'GET', 'POST']
 
 
 def test_delete():
