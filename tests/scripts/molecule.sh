@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# make molecule: `molecule test` of the apinizer_deploy role's scenario
+# (extensions/molecule/apinizer_deploy) against the bundled emulator, on this machine,
+# no containers.
+#
+#   tests/scripts/molecule.sh COLLECTION_DIR COLLECTIONS_PATH [molecule test options...]
+#
+# COLLECTION_DIR is the arranged copy (build/ansible_collections/apinizer/apiops, make
+# arrange): molecule runs from there, so its scenario files are those of the working tree
+# and its state (.ansible/, the ephemeral directory) stays out of the working tree.
+# COLLECTIONS_PATH holds the collection installed from the built tarball (make build);
+# it is the only apinizer.apiops the playbooks see (the scenario sets prerun: false, so
+# molecule installs nothing itself). The scenario's prepare starts the emulator, its
+# cleanup and destroy stop it, also after a failure. Non-zero when any step fails.
+set -euo pipefail
+
+collection=$(cd "$1" && pwd)
+collections=$(cd "$2" && pwd)
+shift 2
+scenario=apinizer_deploy
+python=$(command -v python)
+
+if [[ ! -f $collections/ansible_collections/apinizer/apiops/roles/apinizer_deploy/tasks/main.yml ]]; then
+    echo "the role apinizer_deploy is not installed in $collections (make build)" >&2
+    exit 1
+fi
+if [[ ! -f $collection/extensions/molecule/$scenario/molecule.yml ]]; then
+    echo "no molecule scenario $scenario in $collection/extensions/molecule (make arrange)" >&2
+    exit 1
+fi
+
+export ANSIBLE_COLLECTIONS_PATH=$collections
+# Its own ephemeral directory per run; molecule removes what it made there on destroy.
+MOLECULE_EPHEMERAL_DIRECTORY=$(mktemp -d "${TMPDIR:-/tmp}/apinizer-molecule.XXXXXX")
+export MOLECULE_EPHEMERAL_DIRECTORY
+cleanup() {
+    # Normally destroy has stopped the emulator already; this covers an interrupted run.
+    "$python" "$collection/extensions/molecule/$scenario/files/emulator_ctl.py" stop \
+        "$MOLECULE_EPHEMERAL_DIRECTORY" > /dev/null 2>&1 || true
+    rm -rf "$MOLECULE_EPHEMERAL_DIRECTORY"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
+export ANSIBLE_FORCE_COLOR=false PY_COLORS=0 NO_COLOR=1
+
+cd "$collection"
+start=$(date +%s)
+status=0
+molecule test --scenario-name "$scenario" "$@" || status=$?
+elapsed=$(( $(date +%s) - start ))
+if (( status != 0 )); then
+    echo "molecule test -s $scenario FAILED (exit $status) after ${elapsed}s" >&2
+    exit "$status"
+fi
+echo "molecule test -s $scenario passed in ${elapsed}s"
