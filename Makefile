@@ -37,7 +37,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx
+TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx reliability
 
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
@@ -53,6 +53,7 @@ help:
 	@echo 'make molecule        molecule test of the apinizer_deploy role against the emulator'
 	@echo 'make ee              ansible-builder create of tests/ee/execution-environment.yml'
 	@echo 'make awx             examples/deploy.yml run as an AWX job would run it (ansible-runner)'
+	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes docs/reliability.md'
 	@echo 'make bench           benchmark: writes docs/performance.md (not part of make test)'
 	@echo 'make venv            .venv with the pinned tools (automatic)'
 	@echo 'make clean           remove build/;  make distclean  also .venv'
@@ -142,6 +143,16 @@ ee: build
 awx: build
 	@echo '==> ansible-runner: examples/deploy.yml as an AWX job (against the emulator)'
 	$(BIN)/python $(SCRIPTS)/awx_runner_test.py $(INSTALLED)
+
+# The reliability and security cases (tests/reliability, issue 5): real ansible-playbook runs of the installed
+# collection against the emulator under faults, bad input, concurrency and TLS, and secret-hygiene scans of every
+# integration target, the molecule scenario and the AWX runner test at -vvv (run in the background meanwhile).
+# Writes docs/reliability.md; about 2-3 minutes on 2 cores.
+.PHONY: reliability
+reliability: build
+	@echo '==> pytest tests/reliability (writes docs/reliability.md)'
+	$(BIN)/python -m pytest tests/reliability -p no:cacheprovider -ra --rootdir=$(ROOT) --apinizer-collections=$(INSTALLED) \
+	  --reliability-report=$(ROOT)/docs/reliability.md --reliability-command='make reliability'
 
 # The benchmark (not part of make test; no timing is asserted): the role, a per-object
 # loop and ansible.builtin.uri against the emulator for N = 1, 10, 100, 300 bundles.

@@ -51,9 +51,10 @@ def _key_material(kind, source, prefix, passphrase):
     if source.get(kind + '_path'):
         option = prefix + kind + '_path'
         return _keys.key_material(kind, content_bytes=read_input_file(source[kind + '_path'], option),
-                                  passphrase=passphrase, option=option)
+                                  passphrase=passphrase, option=option, passphrase_option='private_key_passphrase')
     if source.get(kind):
-        return _keys.key_material(kind, content=source[kind], passphrase=passphrase, option=prefix + kind)
+        return _keys.key_material(kind, content=source[kind], passphrase=passphrase, option=prefix + kind,
+                                  passphrase_option='private_key_passphrase')
     return None
 
 
@@ -281,8 +282,9 @@ def reconcile_bundle(client, project, bundle, state, check_mode, retries, resour
                 return result['failure']
     key = bundle['key']
     if key is not None:
-        # A private key follows its certificate: a new leaf is never deployed beside a stale key.
-        follow = leaf_changed and key['key_type'] == 'private_key'
+        # A private key follows its certificate: a new leaf is never deployed beside a stale key. Only a key the
+        # server held before can be stale; one created now (or whose create was lost and is re-read) is not re-sent.
+        follow = leaf_changed and key['key_type'] == 'private_key' and key['name'] in state.keys
         result = run('key', key['name'], lambda current: _keys.reconcile(
             client, project, key, current, check_mode=check_mode, force=bundle['force'] or follow,
             update_content=bundle['update_content']), state.keys.get(key['name']))

@@ -11,12 +11,13 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import re
 import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.six.moves.urllib.parse import quote
+from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
 
 try:
     import requests
@@ -55,6 +56,27 @@ def connection_argument_spec():
         retries=dict(type='int', default=3),
         project=dict(type='str', required=True, fallback=(env_fallback, ['APINIZER_PROJECT'])),
     )
+
+
+def connection_problem(params):
+    """What makes the connection options unusable, found before any request (a message naming the option), or None."""
+    url = params.get('url') or ''
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ('http', 'https') or not parts.hostname or not port_ok or any(c.isspace() for c in url):
+        return ('url %r is not a usable address: give the Apinizer management console as http:// or https:// followed by '
+                'a host (and optionally :port), e.g. https://apinizer.example.com (option url / APINIZER_URL).' % url)
+    if params.get('timeout') is not None and not params['timeout'] > 0:
+        return 'timeout must be greater than 0 seconds; it is %s (option timeout / APINIZER_TIMEOUT).' % params['timeout']
+    if params.get('retries') is not None and params['retries'] < 0:
+        return 'retries must be 0 or more; it is %d.' % params['retries']
+    for option in ('ca_path', 'client_cert', 'client_key'):
+        if params.get(option) and not os.path.exists(params[option]):
+            return '%s: %s does not exist.' % (option, params[option])
+    return None
 
 
 CONNECTION_REQUIRED_ONE_OF = [('token', 'username')]
@@ -185,6 +207,9 @@ class ApinizerClient(object):
     def from_module(cls, module):
         """Build the client from the connection options (see _common.fail_if_missing_libraries first)."""
         params = module.params
+        problem = connection_problem(params)
+        if problem:
+            module.fail_json(msg=problem)
         if not params['validate_certs']:
             module.warn('validate_certs is false: the TLS certificate of %s is not verified. '
                         'Set ca_path to the CA that signed it instead.' % params['url'])

@@ -120,6 +120,22 @@ def read_input_file(path, option):
     return data
 
 
+def hide_private_keys(module):
+    """A private key given where none belongs (the certificate option, by mistake, or a certificate file's text
+    that also holds its key) is masked like the secret options, so that no result's invocation echoes it."""
+    def visit(value):
+        if isinstance(value, str):
+            if 'PRIVATE KEY-----' in value:
+                module.no_log_values.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+    visit(module.params)
+
+
 def fail_if_missing_libraries(module, cryptography=True):
     """Fail with missing_required_lib()'s message when requests (or cryptography) cannot be imported."""
     if not _client.HAS_REQUESTS:
@@ -183,6 +199,7 @@ class EnvironmentCheck(object):
 def manage_one(module, desired_from_params, fetch, reconcile, kind, return_key, updated_verb='updated', **options):
     """The body of a module that manages one object: desired state (input refused before any request), then
     read, compare and write -- again after a lost write or a race -- and exit."""
+    hide_private_keys(module)
     fail_if_missing_libraries(module)
     params = module.params
     try:

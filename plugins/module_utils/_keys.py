@@ -41,11 +41,13 @@ def key_path(project, name=None):
     return ApinizerClient.project_path(project, Literal('keys'), name)
 
 
-def key_material(key_type, content=None, content_bytes=None, passphrase=None, option='content'):
+def key_material(key_type, content=None, content_bytes=None, passphrase=None, option='content',
+                 passphrase_option='passphrase'):
     """Check key material and return (base64 text to send, public-key SHA-256 fingerprint or None).
 
     content is what the user typed (PEM text, or base64 of a secret key); content_bytes what a file held
-    (PEM, or the raw secret key bytes). Raises InvalidInput / PemError naming the option."""
+    (PEM, or the raw secret key bytes). Raises InvalidInput / PemError naming the option (and passphrase_option,
+    the option that holds the passphrase)."""
     if key_type == 'secret_key':
         if content_bytes is not None:
             raw = content_bytes
@@ -62,7 +64,7 @@ def key_material(key_type, content=None, content_bytes=None, passphrase=None, op
     data = content_bytes if content_bytes is not None else content
     if key_type == 'private_key':
         private_key = _pem.load_private_key(data, passphrase=passphrase, option=option,
-                                            passphrase_option='passphrase')
+                                            passphrase_option=passphrase_option)
         pem = _pem.private_key_to_pkcs8_pem(private_key)
         public_key = private_key.public_key()
     else:

@@ -242,7 +242,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, fail_if_missing_libraries, fetch_environment_names
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+    InvalidInput,
+    fail_if_missing_libraries,
+    fetch_environment_names,
+    hide_private_keys,
+)
 
 ACTIONS = ('created', 'updated', 'deleted', 'unchanged')
 ENVIRONMENT_SECRETS = ('private_key', 'private_key_passphrase', 'secret_key')
@@ -305,6 +310,7 @@ def main():
     module = AnsibleModule(**module_kwargs(argument_spec(), supports_check_mode=True))
     fail_if_missing_libraries(module)
     hide_environment_secrets(module)
+    hide_private_keys(module)
     params = module.params
     try:
         bundles = [_bundles.desired_bundle(spec, params['environments']) for spec in params['bundles']]

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles as bundles
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 
@@ -51,6 +52,10 @@ def test_a_full_chain_pem_is_split_into_leaf_and_numbered_chain_certificates():
     (dict(environments=[{'name': 'production', 'secret_key': SECRET}, 'staging']), 'bundle api: no secret_key for environment staging'),
     (dict(certificate='garbage'), 'bundle api: certificate: expected'),
     (dict(name='a b', certificate=CHAIN.leaf.pem), "bundle a b: name 'a b' holds characters"),
+    (dict(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem(passphrase='pw')),
+     'bundle api: private_key: the private key is encrypted; set private_key_passphrase'),
+    (dict(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem(passphrase='pw'), private_key_passphrase='wrong'),
+     'bundle api: private_key: could not decrypt the private key: private_key_passphrase is wrong'),
 ])
 def test_bad_bundles_are_refused_naming_the_bundle(fields, text):
     if text is None:  # no environments here and none by default
@@ -107,6 +112,20 @@ def test_a_new_leaf_sends_the_private_key_again_whatever_update_content_says():
     assert failure is None
     assert [(r['type'], r['action']) for r in resources] == [('certificate', 'updated'), ('key', 'updated')]
     assert client.calls[1]['json']['cryptoKeyInfoEnvironmentList'][0]['content'] == new['key']['environments'][0]['content']
+
+
+def test_a_key_create_lost_after_a_new_leaf_is_re_read_not_sent_again():
+    desired = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem()), ['production'])
+    lost = ApinizerError('POST /keys/ dropped', method='POST', path='/apiops/projects/p/keys/', outcome_unknown=True)
+    created = {'resultList': [{'name': 'api', 'keyType': 'PRIVATE_KEY', 'description': '',
+                               'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production', 'alias': 'api'}]}]}
+    client = FakeClient([('POST', '/apiops/projects/p/certificates/', report('production')),
+                         ('POST', '/apiops/projects/p/keys/', lost),
+                         ('GET', '/apiops/projects/p/keys/api/', created)])
+    resources = []
+    assert bundles.reconcile_bundle(client, 'p', desired, server_state(), False, 2, resources) is None
+    assert [(r['type'], r['action']) for r in resources] == [('certificate', 'created'), ('key', 'created')]
+    assert client.writes == ['POST', 'POST']
 
 
 def test_a_converged_bundle_sends_nothing_and_extra_chain_certificates_are_deleted():

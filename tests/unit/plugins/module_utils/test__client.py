@@ -303,3 +303,46 @@ def test_connection_argument_spec_has_env_fallbacks_and_secrets_are_no_log():
     assert fallbacks == {'url': 'APINIZER_URL', 'token': 'APINIZER_TOKEN', 'username': 'APINIZER_USERNAME',
                          'password': 'APINIZER_PASSWORD', 'validate_certs': 'APINIZER_VALIDATE_CERTS',
                          'ca_path': 'APINIZER_CA_PATH', 'timeout': 'APINIZER_TIMEOUT', 'project': 'APINIZER_PROJECT'}
+
+
+class FailingModule(object):
+    """The part of AnsibleModule that from_module uses; fail_json raises so that the test sees the message."""
+
+    def __init__(self, **params):
+        self.params = dict(url=BASE, token=TOKEN, username=None, password=None, validate_certs=True, ca_path=None,
+                           client_cert=None, client_key=None, timeout=30, retries=3, project='demo')
+        self.params.update(params)
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs['msg'])
+
+
+@pytest.mark.parametrize('params, expected', [
+    (dict(url='htp:/x'), "url 'htp:/x' is not a usable address: give the Apinizer management console as http:// or https://"),
+    (dict(url='not a url'), "url 'not a url' is not a usable address"),
+    (dict(url='https://'), "url 'https://' is not a usable address"),
+    (dict(url='apinizer.example.com'), "url 'apinizer.example.com' is not a usable address"),
+    (dict(url='https://apinizer.example.com:http'), 'is not a usable address'),
+    (dict(url='https://apinizer .example.com'), 'is not a usable address'),
+    (dict(timeout=0), 'timeout must be greater than 0 seconds; it is 0'),
+    (dict(timeout=-1.5), 'timeout must be greater than 0 seconds'),
+    (dict(retries=-1), 'retries must be 0 or more; it is -1'),
+    (dict(ca_path='/nonexistent/ca.pem'), 'ca_path: /nonexistent/ca.pem does not exist.'),
+    (dict(client_cert='/nonexistent/client.pem'), 'client_cert: /nonexistent/client.pem does not exist.'),
+    (dict(client_cert=__file__, client_key='/nonexistent/client.key'), 'client_key: /nonexistent/client.key does not exist.'),
+])
+def test_unusable_connection_options_fail_before_any_request(params, expected):
+    with pytest.raises(AssertionError) as caught:
+        ApinizerClient.from_module(FailingModule(**params))
+    assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize('url', ['https://apinizer.example.com', 'http://127.0.0.1:8943', 'https://[::1]:8443/',
+                                 'https://apinizer.example.com/base/path'])
+def test_usable_urls_are_accepted(url):
+    assert _client.connection_problem(FailingModule(url=url).params) is None
+    assert ApinizerClient.from_module(FailingModule(url=url)).base_url == url.rstrip('/')
