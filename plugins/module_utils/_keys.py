@@ -160,24 +160,39 @@ def fetch(client, project, name):
 
 def fetch_all(client, project, names=None):
     """Every key of the project, environments by name. The list names them by id (newer servers): a key whose ids
-    are not all known yet is read once through the get endpoint, which names them, and teaches the ids it can pair
-    without doubt (same alias on one entry each side, or a key in a single environment). With names, only those
-    keys are resolved; the others keep unnamed environments."""
+    are not all known yet is read once through the get endpoint, which names them, and teaches
+    - the ids it can pair without doubt (same alias on one entry each side, or a key in a single environment), and
+    - which set of names a set of ids stands for, which settles any later key with that id set and one alias.
+    With names, only those keys are resolved; the others keep unnamed environments."""
     entries = client.get(key_path(project)).get('resultList') or []
     names_by_id = {}
+    names_by_id_set = {}
     keys = []
     for entry in entries:
-        ids = [item.get('environmentId') for item in entry.get('cryptoKeyInfoEnvironmentList') or []
-               if not item.get('environmentName')]
+        items = entry.get('cryptoKeyInfoEnvironmentList') or []
+        ids = [item.get('environmentId') for item in items if not item.get('environmentName')]
+        aliases = set(item.get('alias') or '' for item in items)
         if all(i in names_by_id for i in ids) or (names is not None and entry.get('name') not in names):
             keys.append(current_key(entry, names_by_id))
+            continue
+        if frozenset(ids) in names_by_id_set and len(ids) == len(items) and len(aliases) == 1:
+            keys.append(_with_environments(entry, names_by_id_set[frozenset(ids)], aliases.pop()))
             continue
         named = fetch(client, project, entry.get('name'))
         if named is None:  # deleted between the list and the get
             continue
         names_by_id.update(_pair_ids(entry, named))
+        if len(ids) == len(items) == len(named['environments']):
+            names_by_id_set[frozenset(ids)] = [e['name'] for e in named['environments']]
         keys.append(named)
     return keys
+
+
+def _with_environments(entry, environment_names, alias):
+    """A listed key whose environments (all with one alias) are known by name."""
+    key = current_key(dict(entry, cryptoKeyInfoEnvironmentList=[]))
+    key['environments'] = [dict(name=name, alias=alias, environment_id=None) for name in sorted(environment_names)]
+    return key
 
 
 def _pair_ids(listed, named):

@@ -158,3 +158,19 @@ def test_fetch_all_reads_keys_one_by_one_only_until_every_id_is_known():
     assert [k['name'] for k in found] == ['k1', 'k2', 'k3', 'k4']
     assert [e['name'] for e in found[3]['environments']] == ['staging']
     assert len(client.calls) == 3
+
+
+def test_fetch_all_settles_keys_with_a_known_id_set_and_one_alias_without_a_get():
+    listed = [dict(server_key([('production', 'same'), ('staging', 'same')], by_id=True), name='k1'),
+              dict(server_key([('staging', 'x'), ('production', 'x')], by_id=True), name='k2'),
+              dict(server_key([('production', 'a'), ('staging', 'b')], by_id=True), name='k3')]
+    named_k1 = {'resultList': [dict(server_key([('production', 'same'), ('staging', 'same')]), name='k1')]}
+    named_k3 = {'resultList': [dict(server_key([('production', 'a'), ('staging', 'b')]), name='k3')]}
+    client = FakeClient([('GET', LIST_PATH, {'resultList': listed}),
+                         ('GET', '/apiops/projects/demo/keys/k1/', named_k1),
+                         ('GET', '/apiops/projects/demo/keys/k3/', named_k3)])
+    found = keys.fetch_all(client, 'demo')
+    assert found[1]['environments'] == [dict(name='production', alias='x', environment_id=None),
+                                        dict(name='staging', alias='x', environment_id=None)]
+    assert [e['alias'] for e in found[2]['environments']] == ['a', 'b']
+    assert len(client.calls) == 3
