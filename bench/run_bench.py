@@ -516,7 +516,7 @@ class Report:
             extras = [r['requests'] - c for c, r in reruns]
             rows.append(('converged rerun, role: requests grow no faster than one per key plus a constant',
                          ', '.join('N=%d: %d' % (c, r['requests']) for c, r in reruns)
-                         + ' (N + %s)' % ', N + '.join(str(x) for x in extras), max(extras) <= extras[0]))
+                         + ' (requests minus N: %s)' % ', '.join(str(x) for x in extras), max(extras) <= extras[0]))
         if 300 in sizes:
             apply_ = self.cell('role', 300, 'apply')
             if apply_:
@@ -599,8 +599,9 @@ class Report:
             'The role is fast because it starts one module for all bundles instead of two per bundle, and reads one'
             ' certificate list, one key list and the environments once for all bundles instead of one read per'
             ' object. A converged rerun sends no write. Certificates are compared from the list by thumbprint; the'
-            ' key list names environments by id only, so each key is read once more by name: the one request per'
-            ' key of the converged rerun.%s' % self.cost_text(),
+            ' key list names environments by id only, so a key is read once more by name -- but only until its set'
+            ' of environment ids is known: later keys with the same set and one alias are settled from the list.'
+            ' That is why the converged rerun needs the same few requests for any N.%s' % self.cost_text(),
             '',
         ] + self.breakdown() + [
             '',
@@ -712,9 +713,10 @@ class Report:
                           label=LABELS[approach] + (' (no check mode: skipped)' if skipped else ''),
                           linestyle=':' if skipped else '-')
                 if guessed and measured:
+                    # The line starts at the last measured point, which keeps its filled marker.
                     axis.plot([measured[-1]['n']] + [c['n'] for c in guessed],
                               [measured[-1]['wall']] + [c['wall'] for c in guessed], color=colour, marker=marker,
-                              linestyle='--', markerfacecolor='white')
+                              linestyle='--', markerfacecolor='white', markevery=list(range(1, len(guessed) + 1)))
             axis.set_xscale('log')
             axis.set_yscale('log')
             axis.set_xticks(list(self.args.sizes))
