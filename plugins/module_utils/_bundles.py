@@ -19,7 +19,12 @@ import re
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys, _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import converge
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, read_input_file
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+    InvalidInput,
+    check_environment_mapping,
+    check_name,
+    read_input_file,
+)
 
 KEY_KINDS = ('private_key', 'secret_key', 'public_key')
 ENVIRONMENT_FIELDS = frozenset(['name', 'alias', 'private_key', 'private_key_path', 'private_key_passphrase',
@@ -94,13 +99,8 @@ def _environment_entries(name, spec, default_environments):
         if isinstance(item, str):
             entries.append((item, {}))
             continue
-        if not isinstance(item, dict) or not item.get('name'):
-            raise BundleError(name, 'environments[%d] must be an environment name or a mapping with a name.' % index)
-        unknown = sorted(set(item) - ENVIRONMENT_FIELDS)
-        if unknown:
-            raise BundleError(name, 'environments[%d] has the unknown field %s; an environment takes %s.'
-                              % (index, ', '.join(unknown), ', '.join(sorted(ENVIRONMENT_FIELDS))))
-        entries.append((str(item['name']), item))
+        check_environment_mapping(item, 'environments[%d]' % index, ENVIRONMENT_FIELDS)
+        entries.append((item['name'], item))
     if not entries:
         raise BundleError(name, 'no environments; set environments on the bundle or the default environments.')
     return entries
@@ -192,6 +192,12 @@ def check_names_unique(bundles):
     twice = sorted(set(name for name in names if names.count(name) > 1))
     if twice:
         raise BundleError(twice[0], 'the name is given to more than one bundle; give each bundle its own name.')
+    for bundle in bundles:
+        # Bundle x owns every stored x-chain-N (it deletes those it no longer needs), so no bundle may be named so.
+        owner = next((n for n in names if re.match(r'^%s-chain-\d+$' % re.escape(n), bundle['name'])), None)
+        if owner:
+            raise BundleError(bundle['name'], 'the name is one that bundle %s keeps for its chain certificates; '
+                              'rename it.' % owner)
     owners = {}
     for bundle in bundles:
         stored = [c['name'] for c in bundle['certificates']] + ([bundle['key']['name']] if bundle['key'] else [])

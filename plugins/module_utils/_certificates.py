@@ -165,7 +165,10 @@ def view(certificate):
         return {}
     facts = certificate.get('facts')
     if facts is None and certificate.get('der'):
-        facts = _pem.certificate_facts(_pem.load_certificates(certificate['der'])[0])
+        try:
+            facts = _pem.certificate_facts(_pem.load_certificates(certificate['der'])[0])
+        except _pem.PemError:  # the server's copy does not parse: report what its list said
+            facts = None
     result = dict(name=certificate['name'], description=certificate['description'], alias=certificate['alias'],
                   environments=list(certificate['environments']))
     if facts:
@@ -256,20 +259,30 @@ def _short(failure):
     return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description)
 
 
+def _old_pem(current):
+    """The PEM of the certificate a replace removes, to put it back if need be; None when the server's copy is
+    missing or does not parse."""
+    try:
+        return _pem.certificate_pem(_pem.load_certificates(current['der'])[0]) if current.get('der') else None
+    except _pem.PemError:
+        return None
+
+
 def _replace(client, project, desired, current, jwk_update_action, jwk_update_scope):
     """PUT is delete-then-create on the server. When it fails and the certificate is gone, put the old one back."""
     path = certificate_path(project, desired['name'])
+    old_pem = _old_pem(current)
     data, files = form(desired, include_name=False)
     try:
         response = client.request('PUT', path, params=jwk_update_params(jwk_update_action, jwk_update_scope),
                                   data=data, files=files)
         return deployment_report(response), None
     except ApinizerError as exc:
-        if exc.outcome_unknown or exc.is_race or current.get('der') is None or fetch(client, project, desired['name']):
+        if exc.outcome_unknown or exc.is_race or old_pem is None or fetch(client, project, desired['name']):
             raise
         failure = exc
     old = dict(name=current['name'], description=current['description'], alias=current['alias'].split(',')[0],
-               environments=current['environments'], pem=_pem.certificate_pem(_pem.load_certificates(current['der'])[0]))
+               environments=current['environments'], pem=old_pem)
     data, files = form(old)
     try:
         restored = deployment_report(client.request('POST', certificate_path(project), data=data, files=files))

@@ -11,6 +11,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import re
 import time
@@ -37,7 +38,8 @@ RETRY_READ_STATUSES = frozenset([502, 504])
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 10.0
 RETRY_AFTER_MAX_SECONDS = 60.0
-NOT_FOUND_RE = re.compile(r'\bis not found\b|\bwas not found\b', re.IGNORECASE)
+# The reference documents "Certificate (name: x) is not found!" only; other wordings of a missing key are read alike.
+NOT_FOUND_RE = re.compile(r'\bnot found\b|\bdoes not exist\b', re.IGNORECASE)
 ALREADY_EXISTS_RE = re.compile(r'\bis already exists?\b', re.IGNORECASE)
 
 
@@ -76,6 +78,11 @@ def connection_problem(params):
     for option in ('ca_path', 'client_cert', 'client_key'):
         if params.get(option) and not os.path.exists(params[option]):
             return '%s: %s does not exist.' % (option, params[option])
+    for option, variable in (('token', 'APINIZER_TOKEN'), ('password', 'APINIZER_PASSWORD')):
+        # A header cannot carry them, and requests' error about it would show the value.
+        if params.get(option) and (params[option] != params[option].strip() or any(ord(c) < 32 for c in params[option])):
+            return ('%s holds spaces, a line break or control characters at its ends or inside; remove them '
+                    '(option %s / %s).' % (option, option, variable))
     return None
 
 
@@ -117,13 +124,16 @@ class ApinizerError(Exception):
 
     @property
     def is_not_found(self):
-        """The API answers a missing certificate or key with 400 "... is not found!"; accept 404 too,
-        but not the 404 of a missing project, which is a configuration error."""
+        """The API answers a missing certificate or key with 400 "... is not found!"; a 404 counts too, but only
+        an API error (a JSON error code) -- a wrong url's 404 page is not "absent" -- and not the 404 of a missing
+        project, which is a configuration error."""
         if self.status not in (400, 404) or not self.description:
             return False
         if self.description.lower().startswith('project'):
             return False
-        return self.status == 404 or bool(NOT_FOUND_RE.search(self.description))
+        if self.status == 404:
+            return bool(self.error)
+        return bool(NOT_FOUND_RE.search(self.description))
 
     @property
     def is_race(self):
@@ -218,6 +228,10 @@ class ApinizerClient(object):
                    client_cert=params['client_cert'], client_key=params['client_key'],
                    timeout=params['timeout'], retries=params['retries'])
 
+    def hide(self, secrets):
+        """More values no message may show (the key material a module sends, say)."""
+        self._secrets.extend(s for s in secrets if s and s not in self._secrets)
+
     def _set_token(self, token):
         self.session.headers['Authorization'] = 'Bearer %s' % token
         if token not in self._secrets:
@@ -225,7 +239,9 @@ class ApinizerClient(object):
 
     def _scrub(self, text):
         for secret in self._secrets:
-            text = text.replace(secret, '********')
+            # Also the escaped forms a repr() or a JSON body would show.
+            for form in set([secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]]):
+                text = text.replace(form, '********')
         return text
 
     @staticmethod
@@ -282,6 +298,11 @@ class ApinizerClient(object):
                     'The TLS handshake with %s failed on %s %s: %s. If a private CA signed the server certificate, '
                     'set ca_path (APINIZER_CA_PATH) to it; if the server asks for a client certificate, set '
                     'client_cert and client_key.' % (self.base_url, method, path, exc)), method=method, path=path)
+            except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL) as exc:
+                # Nothing was sent; requests' own text could quote a header value, so it is not passed on.
+                raise ApinizerError('%s %s could not be sent: %s is not valid (check url, token, username and password).'
+                                    % (method, path, 'a header' if isinstance(exc, requests.exceptions.InvalidHeader)
+                                       else 'the url'), method=method, path=path)
             except requests.exceptions.RequestException as exc:
                 failure = self._connection_failure(method, path, exc)
             else:

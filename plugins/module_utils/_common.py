@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.apinizer.apiops.plugins.module_utils import _client, _pem
 
 # Names travel in URL paths; keep them to what every Apinizer version stores and shows unchanged.
@@ -49,6 +49,22 @@ def check_environments(environments, option='environments'):
     return sorted(environments)
 
 
+def check_environment_mapping(item, where, fields):
+    """An element of an environments list given as a mapping: a name, only known fields, and text in each (an
+    unquoted YAML number would otherwise reach the server as a number)."""
+    if not isinstance(item, dict) or not item.get('name'):
+        raise InvalidInput('%s: give an environment name, or a mapping with a name and any of %s.'
+                           % (where, ', '.join(sorted(set(fields) - set(['name'])))))
+    unknown = sorted(set(item) - set(fields))
+    if unknown:
+        raise InvalidInput('%s: unknown field %s; an environment takes %s.'
+                           % (where, ', '.join(unknown), ', '.join(sorted(fields))))
+    for field, value in sorted(item.items()):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput('%s.%s must be text, not %s; quote it.' % (where, field, type(value).__name__))
+    return item
+
+
 def deployment_report(response):
     """The deployment report of a write answer, in the collection's return format."""
     result = (response or {}).get('deploymentResult') or {}
@@ -66,9 +82,10 @@ def deployment_failure_message(kind, name, report):
     if not report or report['success']:
         return None
     failed = [e for e in report['environments'] if not e['success']]
-    details = '; '.join('%s: %s' % (e['name'], e['message']) for e in failed) or report['message']
-    return ('%s %s was stored, but its deployment failed in %s (%s). The next run deploys it again; '
-            'force=true redeploys at once.' % (kind, name, ', '.join(e['name'] for e in failed) or 'some environment', details))
+    details = '; '.join('%s: %s' % (e['name'] or '?', e['message']) for e in failed) or report['message']
+    return ('%s %s was stored, but its deployment failed in %s (%s). Run again with force=true to deploy it '
+            'again (a server that leaves the failed environment out of the %s is redeployed by a plain run too).'
+            % (kind, name, ', '.join(e['name'] or '?' for e in failed) or 'some environment', details, kind.lower()))
 
 
 def jwk_update_params(jwk_update_action='nullify', jwk_update_scope=None):
@@ -120,20 +137,53 @@ def read_input_file(path, option):
     return data
 
 
-def hide_private_keys(module):
-    """A private key given where none belongs (the certificate option, by mistake, or a certificate file's text
-    that also holds its key) is masked like the secret options, so that no result's invocation echoes it."""
-    def visit(value):
-        if isinstance(value, str):
-            if 'PRIVATE KEY-----' in value:
-                module.no_log_values.add(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-        elif isinstance(value, list):
-            for item in value:
-                visit(item)
-    visit(module.params)
+# Fields of an environments mapping that are not secret; every other value in one (key material, passphrases,
+# and a mistyped field name, whatever it holds) is masked.
+PUBLIC_ENVIRONMENT_FIELDS = frozenset(['name', 'alias'])
+
+
+def free_form_secrets(value, in_environments=False):
+    """Secrets that the argument spec cannot mark no_log: values inside environments mappings (elements of type
+    raw), and a private key given where none belongs (the certificate option by mistake, or a certificate file's
+    text that also holds its key)."""
+    found = set()
+    if isinstance(value, str):
+        if 'PRIVATE KEY-----' in value:
+            found.add(value)
+    elif isinstance(value, dict):
+        for field, item in value.items():
+            if in_environments and field not in PUBLIC_ENVIRONMENT_FIELDS and not field.endswith('_path') \
+                    and isinstance(item, str) and item:
+                found.add(item)
+            found.update(free_form_secrets(item, in_environments=field == 'environments'))
+    elif isinstance(value, list):
+        for item in value:
+            found.update(free_form_secrets(item, in_environments=in_environments))
+    return found
+
+
+def sent_key_material(desired):
+    """The key material a desired key (or a bundle's key) sends: base64 that appears nowhere in the parameters
+    when it was read from a file or re-encoded, so it is masked separately."""
+    environments = (desired or {}).get('environments') or []
+    return set(e['content'] for e in environments if isinstance(e, dict) and e.get('content'))
+
+
+def hide_sent_key_material(module, client, desired_keys):
+    secrets = set()
+    for desired in desired_keys:
+        secrets.update(sent_key_material(desired))
+    module.no_log_values.update(secrets)
+    client.hide(sorted(secrets))
+
+
+class ApinizerModule(AnsibleModule):
+    """AnsibleModule that masks free-form secrets from the moment the parameters are read, so that not even a
+    failure of the argument spec's own checks echoes them in its invocation."""
+
+    def _load_params(self):
+        super(ApinizerModule, self)._load_params()
+        self.no_log_values.update(free_form_secrets(self.params))
 
 
 def fail_if_missing_libraries(module, cryptography=True):
@@ -199,7 +249,6 @@ class EnvironmentCheck(object):
 def manage_one(module, desired_from_params, fetch, reconcile, kind, return_key, updated_verb='updated', **options):
     """The body of a module that manages one object: desired state (input refused before any request), then
     read, compare and write -- again after a lost write or a race -- and exit."""
-    hide_private_keys(module)
     fail_if_missing_libraries(module)
     params = module.params
     try:
@@ -207,8 +256,8 @@ def manage_one(module, desired_from_params, fetch, reconcile, kind, return_key, 
     except (InvalidInput, _pem.PemError) as exc:
         module.fail_json(msg=str(exc))
     client = _client.ApinizerClient.from_module(module)
+    hide_sent_key_material(module, client, [desired])
     project, name = params['project'], params['name']
-
     check_environments = EnvironmentCheck(client, project)
 
     def attempt():

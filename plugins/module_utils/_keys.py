@@ -103,13 +103,25 @@ def current_key(entry, environment_names=None):
                 key_type=known.get(key_type, key_type), environments=sorted(environments, key=lambda e: e['name'] or ''))
 
 
+def _diff_view(key):
+    """What a diff shows of a key: its view without the name (added by the diff) and without fingerprints, which
+    the server's side can never show, so that only real changes appear."""
+    if not key:
+        return {}
+    shown = dict((k, v) for k, v in view(key).items() if k != 'name')
+    shown['environments'] = _public_environments(key['environments'])
+    return shown
+
+
 def _public_environments(environments):
     return [dict(name=e['name'], alias=e.get('alias') or '') for e in environments]
 
 
 def differences(desired, current):
-    """The compared fields that differ: description, key_type, and environments (the set with each alias)."""
-    changed = [field for field in ('description', 'key_type') if desired[field] != current[field]]
+    """The compared fields that differ: description, key_type, and environments (the set with each alias). A type
+    the server spells its own way (older servers say RSA or EC) cannot be compared, so it is not."""
+    changed = [field for field in ('description', 'key_type') if desired[field] != current[field]
+               and (field != 'key_type' or current[field] in KEY_TYPES)]
     if _public_environments(desired['environments']) != _public_environments(current['environments']):
         changed.append('environments')
     return changed
@@ -221,8 +233,7 @@ def reconcile(client, project, desired, current, state='present', check_mode=Fal
                   diff=dict(before={}, after={}), deployment=None, failure=None, content_sent=False)
     if action is None:
         return result
-    before_diff = dict((k, v) for k, v in view(current).items() if k != 'name')
-    after_diff = dict((k, v) for k, v in view(after).items() if k != 'name')
+    before_diff, after_diff = _diff_view(current), _diff_view(after)
     if action == 'update' and not differences(desired, current):
         # Only the (invisible) content changes: say so instead of showing an empty diff.
         before_diff['content'], after_diff['content'] = 'stored', 'replaced'

@@ -238,19 +238,18 @@ summary:
   sample: {created: 3, updated: 1, deleted: 0, unchanged: 2}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
 from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+    ApinizerModule,
     InvalidInput,
     fail_if_missing_libraries,
     fetch_environment_names,
-    hide_private_keys,
+    hide_sent_key_material,
 )
 
 ACTIONS = ('created', 'updated', 'deleted', 'unchanged')
-ENVIRONMENT_SECRETS = ('private_key', 'private_key_passphrase', 'secret_key')
 
 
 def argument_spec():
@@ -284,16 +283,6 @@ def argument_spec():
     )
 
 
-def hide_environment_secrets(module):
-    """Key material inside environments (elements of type raw) is not masked by the argument spec."""
-    for bundle in module.params['bundles']:
-        for item in bundle.get('environments') or []:
-            if isinstance(item, dict):
-                for field in ENVIRONMENT_SECRETS:
-                    if item.get(field):
-                        module.no_log_values.add(str(item[field]))
-
-
 def bundle_entry(bundle, resources):
     return dict(name=bundle['name'], state=bundle['state'], changed=any(r['changed'] for r in resources),
                 resources=[dict(type=r['type'], name=r['name'], action=r['action'], deployment=r['deployment'])
@@ -307,10 +296,8 @@ def diffs(resources):
 
 
 def main():
-    module = AnsibleModule(**module_kwargs(argument_spec(), supports_check_mode=True))
+    module = ApinizerModule(**module_kwargs(argument_spec(), supports_check_mode=True))
     fail_if_missing_libraries(module)
-    hide_environment_secrets(module)
-    hide_private_keys(module)
     params = module.params
     try:
         bundles = [_bundles.desired_bundle(spec, params['environments']) for spec in params['bundles']]
@@ -319,6 +306,7 @@ def main():
         module.fail_json(msg=str(exc), bundles=[])
 
     client = ApinizerClient.from_module(module)
+    hide_sent_key_material(module, client, [b['key'] for b in bundles])
     project = params['project']
     try:
         _bundles.check_environments_exist(bundles, fetch_environment_names(client, project))

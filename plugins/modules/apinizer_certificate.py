@@ -95,7 +95,9 @@ options:
     default: false
 notes:
   - A deployment that fails in any environment fails the task and names each failed environment with the
-    server's message. The certificate stays stored; the next run deploys it again.
+    server's message. The certificate stays stored. Run again with O(force=true) to deploy it again; a server that
+    leaves the failed environment out of the certificate (as the bundled emulator does) is redeployed by a plain
+    run too, since the environment is then missing.
   - An expired certificate is accepted with a warning.
 seealso:
   - module: apinizer.apiops.apinizer_certificate_info
@@ -233,11 +235,10 @@ deployment:
           sample: Deployed successfully
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import check_name, manage_one, read_input_file
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import ApinizerModule, check_name, manage_one, read_input_file
 
 
 def desired_from_params(module):
@@ -274,7 +275,7 @@ def main():
         jwk_update_scope=dict(type='str', choices=list(_certificates.JWK_UPDATE_SCOPES)),
         force=dict(type='bool', default=False),
     )
-    module = AnsibleModule(**module_kwargs(
+    module = ApinizerModule(**module_kwargs(
         argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[('certificate', 'certificate_path')],

@@ -116,11 +116,15 @@ import os
 import tempfile
 import zipfile
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, fail_if_missing_libraries
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+    ApinizerModule,
+    InvalidInput,
+    check_name,
+    fail_if_missing_libraries,
+)
 
 
 def certificates_in_export(archive_bytes, name):
@@ -168,7 +172,7 @@ def main():
         format=dict(type='str', default='der', choices=['der', 'pem']),
         environments=dict(type='list', elements='str'),
     )
-    module = AnsibleModule(**module_kwargs(argument_spec, supports_check_mode=True, add_file_common_args=True))
+    module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True, add_file_common_args=True))
     fail_if_missing_libraries(module)
     params = module.params
     name, dest = params['name'], params['dest']
@@ -195,24 +199,37 @@ def main():
         module.fail_json(msg='environments: the export of certificate %s holds no certificate for %s; it holds %s.'
                          % (name, ', '.join(missing), ', '.join(sorted(certificates)) or 'none'))
 
-    changed = False
-    if not os.path.isdir(dest):
-        changed = True
-        if not module.check_mode:
-            os.makedirs(dest)
+    if os.path.exists(dest) and not os.path.isdir(dest):
+        module.fail_json(msg='dest: %s exists and is not a directory.' % dest)
+    try:
+        contents = dict((environment, file_content(certificates[environment], params['format']))
+                        for environment in sorted(set(wanted)))
+    except _pem.PemError as exc:
+        module.fail_json(msg='The export of certificate %s holds a file that is not a certificate: %s' % (name, exc))
+    try:
+        changed, files = write_files(module, name, dest, contents, certificates)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='dest: cannot write into %s: %s.' % (dest, exc.strerror or exc))
+    module.exit_json(changed=changed, dest=dest, files=files)
+
+
+def write_files(module, name, dest, contents, certificates):
+    """Write each environment's file; file attributes are compared in check mode too, when the file exists."""
+    changed = not os.path.isdir(dest)
+    if changed and not module.check_mode:
+        os.makedirs(dest)
+    extension = '.cer' if module.params['format'] == 'der' else '.pem'
     files = []
-    extension = '.cer' if params['format'] == 'der' else '.pem'
-    for environment in sorted(set(wanted)):
-        der = certificates[environment]
+    for environment, content in sorted(contents.items()):
         path = os.path.join(dest, '%s-%s%s' % (name, environment, extension))
-        file_changed = write_if_different(module, path, file_content(der, params['format']))
-        if not module.check_mode:
-            file_args = module.load_file_common_arguments(params, path=path)
+        file_changed = write_if_different(module, path, content)
+        if os.path.exists(path):
+            file_args = module.load_file_common_arguments(module.params, path=path)
             file_changed = module.set_fs_attributes_if_different(file_args, file_changed)
-        files.append(dict(environment=environment, path=path, sha1_thumbprint=_pem.sha1_thumbprint(der),
+        files.append(dict(environment=environment, path=path, sha1_thumbprint=_pem.sha1_thumbprint(certificates[environment]),
                           changed=file_changed))
         changed = changed or file_changed
-    module.exit_json(changed=changed, dest=dest, files=files)
+    return changed, files
 
 
 if __name__ == '__main__':

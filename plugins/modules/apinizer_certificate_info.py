@@ -133,11 +133,10 @@ expiring:
 
 import datetime
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import read_one_or_all
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import ApinizerModule, read_one_or_all
 
 
 def main():
@@ -145,7 +144,7 @@ def main():
         name=dict(type='str'),
         expires_within_days=dict(type='int'),
     )
-    module = AnsibleModule(**module_kwargs(argument_spec, supports_check_mode=True))
+    module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True))
     current = read_one_or_all(module, _certificates.fetch, _certificates.fetch_all)
     params = module.params
     now = datetime.datetime.now(_certificates.UTC)

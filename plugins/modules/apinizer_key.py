@@ -232,18 +232,24 @@ deployment:
       sample: [{name: production, success: true, message: Deployed successfully}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput, check_name, manage_one, read_input_file
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+    ApinizerModule,
+    InvalidInput,
+    check_environment_mapping,
+    check_name,
+    manage_one,
+    read_input_file,
+)
 
 ENVIRONMENT_KEYS = frozenset(['name', 'alias', 'content', 'content_path', 'passphrase'])
 
 
 def environment_entries(module):
-    """The environments option as dicts, each with the material it uses and the option that gave it
-    (prefix); secrets in mappings join no_log_values, since elements of type raw are not masked otherwise."""
+    """The environments option as dicts, each with the material it uses and the option that gave it (prefix).
+    The secrets inside mappings were masked when the parameters were read (ApinizerModule)."""
     params = module.params
     shared = dict(alias=params['alias'], content=params['content'], content_path=params['content_path'],
                   passphrase=params['passphrase'], prefix='')
@@ -253,18 +259,7 @@ def environment_entries(module):
         if isinstance(item, str):
             entries.append(dict(shared, name=item))
             continue
-        if not isinstance(item, dict):
-            raise InvalidInput('%s: give an environment name or a mapping with name, content or content_path and '
-                               'alias.' % where)
-        for secret in (item.get('content'), item.get('passphrase')):
-            if secret:
-                module.no_log_values.add(str(secret))
-        unknown = sorted(set(item) - ENVIRONMENT_KEYS)
-        if unknown:
-            raise InvalidInput('%s: unknown field %s; an environment takes %s.'
-                               % (where, ', '.join(unknown), ', '.join(sorted(ENVIRONMENT_KEYS))))
-        if not item.get('name'):
-            raise InvalidInput('%s: name is required.' % where)
+        check_environment_mapping(item, where, ENVIRONMENT_KEYS)
         if item.get('content') and item.get('content_path'):
             raise InvalidInput('%s: content and content_path are mutually exclusive.' % where)
         entry = dict(shared, name=str(item['name']), alias=item.get('alias', shared['alias']))
@@ -319,7 +314,7 @@ def main():
         jwk_update_scope=dict(type='str', choices=['same_project', 'all_projects']),
         force=dict(type='bool', default=False),
     )
-    module = AnsibleModule(**module_kwargs(
+    module = ApinizerModule(**module_kwargs(
         argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[('content', 'content_path')],

@@ -85,15 +85,14 @@ keys:
           sample: token-aes
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import read_one_or_all
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import ApinizerModule, read_one_or_all
 
 
 def main():
-    module = AnsibleModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
+    module = ApinizerModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
     keys = read_one_or_all(module, _keys.fetch, _keys.fetch_all, cryptography=False)
     module.exit_json(changed=False, keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
 

@@ -75,8 +75,12 @@ def test_allow_expired_accepts_an_expired_certificate():
 def test_names_must_not_collide_across_bundles():
     first = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, chain=CHAIN.intermediate.pem), ['production'])
     second = bundles.desired_bundle(spec(name='api-chain-1', certificate=OTHER.pem), ['production'])
-    with pytest.raises(bundles.BundleError, match='it stores api-chain-1, which bundle api stores too'):
+    with pytest.raises(bundles.BundleError, match='bundle api-chain-1: the name is one that bundle api keeps for its chain'):
         bundles.check_names_unique([first, second])
+    # even when bundle api has no chain now: it would delete a stored api-chain-1 as a chain left over
+    leaf_only = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem), ['production'])
+    with pytest.raises(bundles.BundleError, match='keeps for its chain'):
+        bundles.check_names_unique([leaf_only, second])
 
 
 def test_environments_must_exist():
@@ -149,3 +153,9 @@ def test_a_deployment_failure_stops_the_bundle_and_keeps_what_was_done():
     failure = bundles.reconcile_bundle(client, 'p', desired, server_state(), False, 1, resources)
     assert 'deployment failed in production' in failure
     assert [r['name'] for r in resources] == ['api'] and len(client.calls) == 1
+
+
+def test_an_unquoted_number_in_an_environment_mapping_is_refused_before_any_write():
+    with pytest.raises(bundles.BundleError) as caught:
+        bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, environments=[{'name': 'production', 'alias': 2024}]), [])
+    assert str(caught.value) == 'bundle api: environments[0].alias must be text, not int; quote it.'

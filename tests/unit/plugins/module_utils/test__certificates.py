@@ -149,7 +149,8 @@ def test_deployment_failure_names_each_failed_environment():
     client = FakeClient([('POST', LIST_PATH, report('production', 'staging', failed=('staging',)))])
     result = certs.reconcile(client, 'demo', desired(NEW), None)
     assert result['failure'] == ('Certificate api was stored, but its deployment failed in staging (staging: Pod '
-                                 'unreachable). The next run deploys it again; force=true redeploys at once.')
+                                 'unreachable). Run again with force=true to deploy it again (a server that leaves '
+                                 'the failed environment out of the certificate is redeployed by a plain run too).')
 
 
 def test_replace_from_a_list_without_content_reads_the_old_certificate_first():

@@ -346,3 +346,26 @@ def test_unusable_connection_options_fail_before_any_request(params, expected):
 def test_usable_urls_are_accepted(url):
     assert _client.connection_problem(FailingModule(url=url).params) is None
     assert ApinizerClient.from_module(FailingModule(url=url)).base_url == url.rstrip('/')
+
+
+@pytest.mark.parametrize('option, value', [('token', TOKEN + '\n'), ('token', ' ' + TOKEN), ('password', 'pw\tx')])
+def test_tokens_and_passwords_with_whitespace_are_refused_before_any_request(option, value):
+    params = dict(url=BASE, timeout=30, retries=3)
+    params[option] = value
+    problem = _client.connection_problem(params)
+    assert problem.startswith('%s holds spaces, a line break or control characters' % option)
+    assert value.strip() not in problem
+
+
+def test_escaped_forms_of_the_token_are_scrubbed():
+    client = make_client([error(400, 'bad_request', 'got {"authorization": "Bearer %s\\n"}' % TOKEN)]).client
+    with pytest.raises(ApinizerError) as caught:
+        client.get('/apiops/projects/p/certificates/')
+    assert TOKEN not in str(caught.value)
+
+
+def test_a_404_page_of_a_wrong_url_is_not_read_as_absent():
+    client = make_client([(404, b'<html><body>Not Found</body></html>')]).client
+    with pytest.raises(ApinizerError) as caught:
+        client.get_optional('/apiops/projects/p/certificates/c/')
+    assert caught.value.status == 404 and not caught.value.is_not_found

@@ -174,3 +174,15 @@ def test_fetch_all_settles_keys_with_a_known_id_set_and_one_alias_without_a_get(
                                         dict(name='staging', alias='x', environment_id=None)]
     assert [e['alias'] for e in found[2]['environments']] == ['a', 'b']
     assert len(client.calls) == 3
+
+
+def test_a_key_type_the_server_spells_its_own_way_is_not_compared():
+    desired = keys.desired_key('k', 'private_key', [env('production')])
+    assert keys.differences(desired, keys.current_key(server_key([('production', '')], key_type='RSA'))) == []
+
+
+def test_the_diff_of_a_description_change_shows_only_the_description():
+    desired = keys.desired_key('k', 'private_key', [env('production', fingerprint='AB' * 32)], description='new')
+    current = keys.current_key(server_key([('production', '')], key_type='PRIVATE_KEY'))
+    result = keys.reconcile(FakeClient(), 'demo', desired, current, check_mode=True)
+    assert result['diff'] == {'before': {'name': 'k', 'description': ''}, 'after': {'name': 'k', 'description': 'new'}}
