@@ -7,7 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient
 
 
 def report(*environments, **kwargs):
@@ -19,10 +19,11 @@ def report(*environments, **kwargs):
                                for e in environments]}}
 
 
-class FakeClient(object):
-    """Answers each (method, path) from a script, in order, and records every call."""
+class FakeClient(ApinizerClient):
+    """The real client with request() answered from a script, in order, recording every call: get() and
+    get_optional() are the client's own."""
 
-    def __init__(self, script=None):
+    def __init__(self, script=None):  # pylint: disable=super-init-not-called
         self.script = list(script or [])
         self.calls = []
 
@@ -33,17 +34,6 @@ class FakeClient(object):
         if isinstance(answer, Exception):
             raise answer
         return answer
-
-    def get(self, path, params=None):
-        return self.request('GET', path, params=params)
-
-    def get_optional(self, path):
-        try:
-            return self.get(path)
-        except ApinizerError as exc:
-            if exc.is_not_found:
-                return None
-            raise
 
     @property
     def writes(self):
