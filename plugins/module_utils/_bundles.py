@@ -208,16 +208,17 @@ def check_names_unique(bundles):
             owners[name] = bundle['name']
 
 
-def check_environments_exist(bundles, known):
-    """Every environment a bundle names must exist in the project."""
+def check_environments_exist(bundles, check_environments):
+    """Every environment a bundle names must exist in the project; check_environments is an
+    _common.EnvironmentCheck, which reads the environments once for all bundles."""
     for bundle in bundles:
         wanted = set(e for c in bundle['certificates'] for e in c['environments'])
         if bundle['key']:
             wanted.update(e['name'] for e in bundle['key']['environments'])
-        unknown = sorted(wanted - set(known))
-        if unknown:
-            raise BundleError(bundle['name'], 'the project has no environment %s; it has %s.'
-                              % (', '.join(unknown), ', '.join(sorted(known)) or 'none'))
+        try:
+            check_environments(sorted(wanted))
+        except InvalidInput as exc:
+            raise BundleError(bundle['name'], str(exc))
 
 
 class ServerState(object):

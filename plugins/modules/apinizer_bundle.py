@@ -243,9 +243,9 @@ from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
 from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
     ApinizerModule,
+    EnvironmentCheck,
     InvalidInput,
     fail_if_missing_libraries,
-    fetch_environment_names,
     hide_sent_key_material,
 )
 
@@ -309,7 +309,7 @@ def main():
     hide_sent_key_material(module, client, [b['key'] for b in bundles])
     project = params['project']
     try:
-        _bundles.check_environments_exist(bundles, fetch_environment_names(client, project))
+        _bundles.check_environments_exist(bundles, EnvironmentCheck(client, project))
     except InvalidInput as exc:
         module.fail_json(msg=str(exc), bundles=[])
     except ApinizerError as exc:

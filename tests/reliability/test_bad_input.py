@@ -173,7 +173,7 @@ CASES = [
          ['bundle twice: the name is given to more than one bundle']),
     Case('bundle-unknown-environment', 'a bundle naming an environment the project does not have', BUNDLE,
          _bundle(lambda m, f: dict(environments=['production', 'moon'])),
-         ['bundle bad-bundle: the project has no environment moon; it has development, production, staging'], reads=True),
+         ['bundle bad-bundle: environments: the project %s has no environment moon; it has development, production, staging' % PROJECT], reads=True),
     # Connection options
     Case('conn-no-url', 'no url (and no APINIZER_URL)', CERT, _cert, ['missing required arguments: url'], conn=dict(url=None)),
     Case('conn-url-bad-scheme', 'a malformed url: htp:/x', CERT, _cert, ["url 'htp:/x' is not a usable address", 'http:// or https://'],

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles as bundles
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys
+from ansible_collections.apinizer.apiops.plugins.module_utils._common import EnvironmentCheck
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
@@ -85,8 +86,11 @@ def test_names_must_not_collide_across_bundles():
 
 def test_environments_must_exist():
     bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, environments=['production', 'moon']), [])
-    with pytest.raises(bundles.BundleError, match='the project has no environment moon; it has production, staging'):
-        bundles.check_environments_exist([bundle], ['staging', 'production'])
+    client = FakeClient([('GET', '/apiops/environments/p', {'resultList': [{'name': 'staging'}, {'name': 'production'}]})])
+    with pytest.raises(bundles.BundleError) as caught:
+        bundles.check_environments_exist([bundle], EnvironmentCheck(client, 'p'))
+    assert str(caught.value) == ('bundle api: environments: the project p has no environment moon; '
+                                 'it has production, staging.')
 
 
 def server_state(certificates=(), keys=()):
