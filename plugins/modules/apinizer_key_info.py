@@ -26,7 +26,7 @@ options:
   name:
     description:
       - Name of one key. Without it, every key of the project is returned.
-      - A key that does not exist gives an empty RV(keys) list, not a failure.
+      - A key that does not exist gives an empty RV(crypto_keys) list, not a failure.
     type: str
 notes:
   - The key list names environments by internal id; the module resolves them to names through the get endpoint,
@@ -42,16 +42,18 @@ EXAMPLES = r"""
     url: https://apinizer.example.com
     token: "{{ apinizer_token }}"
     project: payments
-  register: keys
+  register: project_keys
 
 - name: Show where the token-encryption key is deployed
   ansible.builtin.debug:
-    msg: "{{ keys.keys | selectattr('name', 'equalto', 'token-encryption') | map(attribute='environments') | first }}"
+    msg: "{{ project_keys.crypto_keys | selectattr('name', 'equalto', 'token-encryption') | map(attribute='environments') | first }}"
 """
 
 RETURN = r"""
-keys:
-  description: The keys, sorted by name.
+crypto_keys:
+  description:
+    - The keys, sorted by name.
+    - Named C(crypto_keys), not C(keys), because C(result.keys) would be the dictionary method in Jinja.
   returned: always
   type: list
   elements: dict
@@ -94,7 +96,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._common import Api
 def main():
     module = ApinizerModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
     keys = read_one_or_all(module, _keys.fetch, _keys.fetch_all, cryptography=False)
-    module.exit_json(changed=False, keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
+    module.exit_json(changed=False, crypto_keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
 
 
 if __name__ == '__main__':
