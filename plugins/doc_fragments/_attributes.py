@@ -46,3 +46,12 @@ attributes:
     details:
       - This action does not modify state.
 """
+
+    # The modules that write files on the host they run on.
+    FILES = r"""
+options: {}
+attributes:
+  safe_file_operations:
+    description: Uses Ansible's strict file operation functions to ensure proper permissions and avoid data corruption.
+    support: full
+"""

@@ -80,7 +80,7 @@ options:
     type: str
     required: true
 requirements:
-  - requests
+  - requests >= 2.25.0
 notes:
   - All connection options can be set once for every module of this collection with
     C(module_defaults) and the action group C(group/apinizer.apiops.apinizer).

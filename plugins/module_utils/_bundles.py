@@ -6,8 +6,9 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-"""Bundles: a certificate, its chain and a key, deployed together. Validation of all bundles before the first
-write, then the certificate and key reconcile functions, in the order that keeps a key beside its certificate.
+"""Bundles: a certificate, its chain and a key, deployed together. desired_bundle() checks one bundle (before any
+request, for all bundles), plan() decides every change of every bundle: chain certificates, then the leaf, then
+the key that follows it. Pure: no I/O.
 
 Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>."""
 
@@ -18,12 +19,12 @@ import datetime
 import re
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys, _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import converge
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
-    InvalidInput,
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import (
     check_environment_mapping,
     check_name,
     read_input_file,
+    refuse_unknown_environments,
 )
 
 KEY_KINDS = ('private_key', 'secret_key', 'public_key')
@@ -67,8 +68,7 @@ def _kinds_given(source):
     return [kind for kind in KEY_KINDS if source.get(kind) or source.get(kind + '_path')]
 
 
-def _check_validity(name, certificate, label, allow_expired, now):
-    facts = _pem.certificate_facts(certificate, now=now)
+def _check_validity(name, facts, label, allow_expired):
     if allow_expired:
         return
     if facts['expired']:
@@ -136,16 +136,16 @@ def _desired_present_bundle(spec, default_environments, now):
         raise BundleError(name, 'chain needs certificate (or certificate_path).')
     certificates = []
     if leaf is not None:
-        _check_validity(name, leaf, 'the certificate', spec.get('allow_expired'), now)
-        for index, certificate in enumerate(chain, 1):
-            _check_validity(name, certificate, 'chain certificate %d' % index, spec.get('allow_expired'), now)
-        _check_chain(name, leaf, chain)
         certificates.append(_certificates.desired_certificate(
-            name, _pem.certificate_pem(leaf), alias=alias, description=description, environments=environment_names))
+            name, leaf, alias=alias, description=description, environments=environment_names, now=now))
         for index, certificate in enumerate(chain, 1):
             certificates.append(_certificates.desired_certificate(
-                chain_name(name, index), _pem.certificate_pem(certificate), alias='%s-chain-%d' % (alias, index),
-                description=description, environments=environment_names))
+                chain_name(name, index), certificate, alias='%s-chain-%d' % (alias, index),
+                description=description, environments=environment_names, now=now))
+        for index, desired in enumerate(certificates):
+            _check_validity(name, desired['facts'], 'chain certificate %d' % index if index else 'the certificate',
+                            spec.get('allow_expired'))
+        _check_chain(name, leaf, chain)
 
     key = _desired_key(spec, entries, alias, description, leaf)
     if leaf is None and key is None:
@@ -187,17 +187,21 @@ def _desired_key(spec, entries, alias, description, leaf):
 
 
 def check_names_unique(bundles):
-    """No two bundles may store an object under the same name (a bundle x-chain-1 and bundle x's chain, say)."""
-    names = [bundle['name'] for bundle in bundles]
-    twice = sorted(set(name for name in names if names.count(name) > 1))
+    """No two bundles may store an object under the same name (a bundle x-chain-1 and bundle x's chain, say).
+    One pass over the bundles and what they store."""
+    seen, twice = set(), []
+    for bundle in bundles:
+        if bundle['name'] in seen and bundle['name'] not in twice:
+            twice.append(bundle['name'])
+        seen.add(bundle['name'])
     if twice:
-        raise BundleError(twice[0], 'the name is given to more than one bundle; give each bundle its own name.')
+        raise BundleError(sorted(twice)[0], 'the name is given to more than one bundle; give each bundle its own name.')
     for bundle in bundles:
         # Bundle x owns every stored x-chain-N (it deletes those it no longer needs), so no bundle may be named so.
-        owner = next((n for n in names if re.match(r'^%s-chain-\d+$' % re.escape(n), bundle['name'])), None)
-        if owner:
+        match = CHAIN_NAME_RE.match(bundle['name'])
+        if match and match.group(1) in seen:
             raise BundleError(bundle['name'], 'the name is one that bundle %s keeps for its chain certificates; '
-                              'rename it.' % owner)
+                              'rename it.' % match.group(1))
     owners = {}
     for bundle in bundles:
         stored = [c['name'] for c in bundle['certificates']] + ([bundle['key']['name']] if bundle['key'] else [])
@@ -208,93 +212,70 @@ def check_names_unique(bundles):
             owners[name] = bundle['name']
 
 
-def check_environments_exist(bundles, check_environments):
-    """Every environment a bundle names must exist in the project; check_environments is an
-    _common.EnvironmentCheck, which reads the environments once for all bundles."""
+CHAIN_NAME_RE = re.compile(r'^(.+)-chain-(\d+)$')
+
+
+def refuse_unknown_environments_of(bundles, known, project):
+    """Every environment a bundle names must exist in the project (known: the names the server listed)."""
     for bundle in bundles:
         wanted = set(e for c in bundle['certificates'] for e in c['environments'])
         if bundle['key']:
             wanted.update(e['name'] for e in bundle['key']['environments'])
         try:
-            check_environments(sorted(wanted))
+            refuse_unknown_environments(wanted, known, project)
         except InvalidInput as exc:
             raise BundleError(bundle['name'], str(exc))
 
 
-class ServerState(object):
-    """What the project holds: certificates from one list call, keys from one list call (plus the get calls that
-    resolve environment ids), read once for all bundles."""
-
-    def __init__(self, certificates, keys):
-        self.certificates = dict((c['name'], c) for c in certificates)
-        self.keys = dict((k['name'], k) for k in keys)
-
-    @classmethod
-    def read(cls, client, project, key_names):
-        return cls(_certificates.fetch_all(client, project), _keys.fetch_all(client, project, names=key_names))
-
-    def chain_names(self, name):
-        """Names of the stored chain certificates of bundle name, in chain order."""
-        pattern = re.compile(r'^%s-chain-(\d+)$' % re.escape(name))
-        found = [(int(m.group(1)), n) for n, m in ((n, pattern.match(n)) for n in self.certificates) if m]
-        return [n for _index, n in sorted(found)]
+def plan(bundles, server, project):
+    """Every change of every bundle, in an order that keeps each change after those it depends on: chain
+    certificates, then the leaf (which depends on them), then chain certificates no longer wanted, then the key
+    (which depends on the leaf). Without a certificate of its own, a bundle's key depends on nothing; an absent
+    bundle deletes its key first, then its certificates. server: a _server.ServerState."""
+    changes = []
+    for bundle in bundles:
+        planned = _plan_absent(bundle, server, project) if bundle['state'] == 'absent' \
+            else _plan_present(bundle, server, project)
+        changes.extend(change._replace(group=bundle['name']) for change in planned)
+    return changes
 
 
-def reconcile_bundle(client, project, bundle, state, check_mode, retries, resources):
-    """Bring one bundle to its desired state, appending to resources one result per stored object (a reconcile
-    result plus type and name) as it goes, so that what was done survives an exception. Returns the message of
-    the first failed deployment or replacement, or None."""
+def _plan_absent(bundle, server, project):
+    certificate_options = _certificates.CertificateOptions(project, state='absent')
+    changes = []
+    if bundle['name'] in server.keys:
+        changes.append(_keys.plan(_keys.absent(bundle['name']), server.keys[bundle['name']],
+                                  _keys.KeyOptions(project, state='absent')))
+    for name in [bundle['name']] + server.chain_names(bundle['name']):
+        if name in server.certificates:
+            change = _certificates.plan(_certificates.absent(name), server.certificates[name], certificate_options)
+            changes.append(change._replace(depends_on=tuple(c.key for c in changes)))
+    return changes
 
-    def run(kind, name, reconcile, current):
-        fetch = _certificates.fetch if kind == 'certificate' else _keys.fetch
-        currents = [current]
 
-        def attempt():
-            # First from the lists; after a write whose outcome is unknown, from a fresh read.
-            return reconcile(currents.pop() if currents else fetch(client, project, name))
-
-        result = converge(attempt, retries)
-        resources.append(dict(result, type=kind, name=name))
-        return result
-
-    if bundle['state'] == 'absent':
-        if bundle['name'] in state.keys:
-            result = run('key', bundle['name'], lambda current: _keys.reconcile(
-                client, project, None, current, state='absent', check_mode=check_mode), state.keys[bundle['name']])
-            if result['failure']:
-                return result['failure']
-        for name in [bundle['name']] + state.chain_names(bundle['name']):
-            if name in state.certificates:
-                result = run('certificate', name, lambda current: _certificates.reconcile(
-                    client, project, None, current, state='absent', check_mode=check_mode), state.certificates[name])
-                if result['failure']:
-                    return result['failure']
-        return None
-
-    leaf_changed = False
-    wanted = set()
-    for desired in bundle['certificates']:
-        wanted.add(desired['name'])
-        result = run('certificate', desired['name'], lambda current, desired=desired: _certificates.reconcile(
-            client, project, desired, current, check_mode=check_mode, force=bundle['force']),
-            state.certificates.get(desired['name']))
-        if result['failure']:
-            return result['failure']
-        leaf_changed = leaf_changed or (desired['name'] == bundle['name'] and result['changed'])
-    for name in state.chain_names(bundle['name']):
+def _plan_present(bundle, server, project):
+    options = _certificates.CertificateOptions(project, force=bundle['force'])
+    leaf, chain = (bundle['certificates'][0], bundle['certificates'][1:]) if bundle['certificates'] else (None, [])
+    changes = [_certificates.plan(desired, server.certificates.get(desired['name']), options) for desired in chain]
+    leaf_change = None
+    if leaf is not None:
+        leaf_change = _certificates.plan(leaf, server.certificates.get(leaf['name']), options)._replace(
+            depends_on=tuple(c.key for c in changes))
+        changes.append(leaf_change)
+    wanted = set(c['name'] for c in bundle['certificates'])
+    for name in server.chain_names(bundle['name']):
         if name not in wanted:
-            result = run('certificate', name, lambda current: _certificates.reconcile(
-                client, project, None, current, state='absent', check_mode=check_mode), state.certificates[name])
-            if result['failure']:
-                return result['failure']
+            changes.append(_certificates.plan(_certificates.absent(name), server.certificates[name],
+                                              options._replace(state='absent'))._replace(
+                depends_on=(leaf_change.key,) if leaf_change else ()))
     key = bundle['key']
     if key is not None:
+        current = server.keys.get(key['name'])
         # A private key follows its certificate: a new leaf is never deployed beside a stale key. Only a key the
-        # server held before can be stale; one created now (or whose create was lost and is re-read) is not re-sent.
-        follow = leaf_changed and key['key_type'] == 'private_key' and key['name'] in state.keys
-        result = run('key', key['name'], lambda current: _keys.reconcile(
-            client, project, key, current, check_mode=check_mode, force=bundle['force'] or follow,
-            update_content=bundle['update_content']), state.keys.get(key['name']))
-        if result['failure']:
-            return result['failure']
-    return None
+        # server holds can be stale; one created now is sent anyway.
+        follows = bool(leaf_change and leaf_change.action != 'none' and key['key_type'] == 'private_key' and current)
+        key_options = _keys.KeyOptions(project, force=bundle['force'] or follows,
+                                       update_content=bundle['update_content'])
+        changes.append(_keys.plan(key, current, key_options)._replace(
+            depends_on=(leaf_change.key,) if leaf_change else ()))
+    return changes

@@ -6,7 +6,8 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-"""Certificates: desired state, what the server holds, comparison, requests, and reconcile()."""
+"""Certificates: the desired state from options, what the server holds, and plan(): the one function that decides
+what to send for one certificate. Pure: no I/O."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -14,20 +15,22 @@ __metaclass__ = type
 import base64
 import binascii
 import datetime
+import functools
 import re
+from collections import namedtuple
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, Literal
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
-    InvalidInput,
-    changed_fields_diff,
-    check_environments,
-    check_name,
-    deployment_failure_message,
-    deployment_report,
-    jwk_update_params,
-    unwrap_one,
+from ansible_collections.apinizer.apiops.plugins.module_utils._apply import (
+    Change,
+    Request,
+    Restore,
+    field_diff,
+    planned_action,
+    unchanged,
 )
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_environment_list, check_name
 
 UTC = datetime.timezone.utc
 
@@ -38,6 +41,16 @@ FACT_FIELDS = ('sha1_thumbprint', 'sha256_fingerprint', 'subject', 'issuer', 'se
                'expired')
 JWK_UPDATE_ACTIONS = ('nullify', 'update')
 JWK_UPDATE_SCOPES = ('same_project', 'all_projects')
+
+
+class CertificateOptions(namedtuple('CertificateOptions', ['project', 'state', 'force', 'jwk_update_action',
+                                                           'jwk_update_scope'])):
+    """How one certificate is planned: its project, state (present/absent), force, and the JWK query of a replace."""
+
+    __slots__ = ()
+
+    def __new__(cls, project, state='present', force=False, jwk_update_action='nullify', jwk_update_scope=None):
+        return super(CertificateOptions, cls).__new__(cls, project, state, force, jwk_update_action, jwk_update_scope)
 
 
 def certificate_path(project, name=None):
@@ -71,19 +84,27 @@ def export_path(project, name):
     return ApinizerClient.project_path(project, Literal('certificates'), name, Literal('export'))
 
 
-def desired_certificate(name, certificate, alias=None, description='', environments=None, option='certificate'):
-    """The certificate as the user wants it; raises InvalidInput (or _pem.PemError) naming the option."""
+def desired_certificate(name, certificate, alias=None, description='', environments=None, option='certificate',
+                        now=None):
+    """The certificate as the user wants it: certificate is PEM text or bytes, or a certificate already parsed
+    (a bundle's), so that each is parsed once and its facts computed once. Raises InvalidInput (or _pem.PemError)
+    naming the option."""
     check_name(name)
     if alias is None:
         alias = name
     if not alias.strip():
         raise InvalidInput('alias must not be empty; leave it out to use the name (%s).' % name)
-    environments = check_environments(environments or [])
-    parsed = _pem.load_single_certificate(certificate, option=option)
-    der = _pem.certificate_der(parsed)
-    facts = _pem.certificate_facts(parsed)
+    environments = check_environment_list(environments or [])
+    if isinstance(certificate, (str, bytes)):
+        certificate = _pem.load_single_certificate(certificate, option=option)
     return dict(name=name, description=description or '', alias=alias, environments=environments,
-                pem=_pem.certificate_pem(parsed), der=der, facts=facts)
+                pem=_pem.certificate_pem(certificate), der=_pem.certificate_der(certificate),
+                facts=_pem.certificate_facts(certificate, now=now))
+
+
+def absent(name):
+    """The desired state of a certificate that must not exist."""
+    return dict(name=name)
 
 
 def _decode_content(value):
@@ -101,8 +122,9 @@ def _environment_entry(entry):
                 der=der)
 
 
-def current_certificate(entry):
-    """What the server holds, normalised; `der` is None when the list left the content out."""
+def current_certificate(entry, complete=False):
+    """What the server holds, normalised; `der` is None when the list left the content out. complete: the entry
+    is the answer of the certificate's own GET, which is as much as the server can tell."""
     environments = [_environment_entry(e) for e in entry.get('certificateEnvironmentList') or []]
     aliases = sorted(set(e['alias'] for e in environments))
     thumbprints = sorted(set(e['sha1_thumbprint'] for e in environments if e['sha1_thumbprint']))
@@ -119,6 +141,7 @@ def current_certificate(entry):
         not_after=first.get('not_after'),
         der=next((e['der'] for e in environments if e['der']), None),
         per_environment=[dict((k, v) for k, v in e.items() if k != 'der') for e in environments],
+        complete=complete,
     )
 
 
@@ -148,17 +171,6 @@ def differences(desired, current):
     return [field for field in COMPARED_FIELDS if wanted[field] != current[field]]
 
 
-def plan(desired, current, state, force=False):
-    """create, update, delete, or None when nothing is to be done."""
-    if state == 'absent':
-        return 'delete' if current else None
-    if not current:
-        return 'create'
-    if force or differences(desired, current):
-        return 'update'
-    return None
-
-
 def view(certificate):
     """The non-secret description of a desired or current certificate, as the modules return it."""
     if not certificate:
@@ -181,118 +193,64 @@ def view(certificate):
 
 
 def form(desired, include_name=True):
-    """The multipart fields of a create (POST) or replace (PUT)."""
+    """The multipart fields of a create (POST) or replace (PUT), as keyword arguments of the client's request()."""
     data = dict(alias=desired['alias'], certificateDescription=desired['description'],
                 environmentList=','.join(desired['environments']))
     if include_name:
         data['certificateName'] = desired['name']
     files = dict(pemEncodedFile=('%s.pem' % desired['name'], desired['pem'], 'application/x-pem-file'))
-    return data, files
+    return dict(data=data, files=files)
 
 
-def fetch(client, project, name):
-    """One certificate from the server (with content), or None."""
-    entry = unwrap_one(client.get_optional(certificate_path(project, name)))
-    return current_certificate(entry) if entry else None
+def _diff_view(shown):
+    return dict((field, shown.get(field)) for field in ('name',) + DIFF_FIELDS) if shown else {}
 
 
-def fetch_all(client, project):
-    response = client.get(certificate_path(project))
-    return [current_certificate(entry) for entry in response.get('resultList') or []]
-
-
-def _diff_view(certificate):
-    full = view(certificate)
-    return dict((field, full.get(field)) for field in ('name',) + DIFF_FIELDS) if full else {}
-
-
-def reconcile(client, project, desired, current, state='present', check_mode=False, force=False,
-              jwk_update_action='nullify', jwk_update_scope=None, check_environments=None):
-    """Bring one certificate to the desired state. Returns a result dict: action (created, updated, deleted,
-    unchanged), changed, before, after (views), diff, deployment, and failure (a message, or None).
-    check_environments(names), when given, refuses unknown environments before a create or update is sent --
-    in check mode too, so that check mode fails where the real run would."""
-    name = (desired or current or {}).get('name')
-    action = plan(desired, current, state, force)
-    after = desired if state == 'present' else None
-    result = dict(action='unchanged', changed=False, before=view(current), after=view(after),
-                  diff=dict(before={}, after={}), deployment=None, failure=None)
-    if action is None:
-        return result
-    result.update(action={'create': 'created', 'update': 'updated', 'delete': 'deleted'}[action], changed=True,
-                  diff=changed_fields_diff(name, _diff_view(current), _diff_view(after)))
-    if check_environments and action != 'delete':
-        check_environments(desired['environments'])
-    if check_mode:
-        return result
+def _restore(current, project):
+    """How to put the server's copy back should a replace half-fail; None when it holds no parsable copy."""
     try:
-        return _write(client, project, name, action, desired, current, result, jwk_update_action, jwk_update_scope)
-    except ApinizerError as exc:
-        exc.planned_result = exc.planned_result or dict(result)
-        raise
-
-
-def _write(client, project, name, action, desired, current, result, jwk_update_action, jwk_update_scope):
-    """Send the write that reconcile() planned; returns the result with the deployment report."""
-    path = certificate_path(project, name)
-    if action == 'create':
-        data, files = form(desired)
-        report = deployment_report(client.request('POST', certificate_path(project), data=data, files=files))
-    elif action == 'delete':
-        report = deployment_report(client.request('DELETE', path))
-    else:
-        if current.get('der') is None:
-            # The list left the content out: keep the old certificate at hand in case the replace half-fails.
-            current = fetch(client, project, name) or current
-        report, restore_message = _replace(client, project, desired, current, jwk_update_action, jwk_update_scope)
-        if restore_message:
-            result.update(deployment=report, failure=restore_message, after=result['before'])
-            return result
-    result.update(deployment=report, failure=deployment_failure_message('Certificate', name, report))
-    return result
-
-
-def _short(failure):
-    """status, code and description of a failure, for messages that tell a longer story."""
-    if failure.status is None:
-        return failure.message.rstrip('.')
-    return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description)
-
-
-def _old_pem(current):
-    """The PEM of the certificate a replace removes, to put it back if need be; None when the server's copy is
-    missing or does not parse."""
-    try:
-        return _pem.certificate_pem(_pem.load_certificates(current['der'])[0]) if current.get('der') else None
+        old_pem = _pem.certificate_pem(_pem.load_certificates(current['der'])[0]) if current.get('der') else None
     except _pem.PemError:
+        old_pem = None
+    if old_pem is None:
         return None
-
-
-def _replace(client, project, desired, current, jwk_update_action, jwk_update_scope):
-    """PUT is delete-then-create on the server. When it fails and the certificate is gone, put the old one back."""
-    path = certificate_path(project, desired['name'])
-    old_pem = _old_pem(current)
-    data, files = form(desired, include_name=False)
-    try:
-        response = client.request('PUT', path, params=jwk_update_params(jwk_update_action, jwk_update_scope),
-                                  data=data, files=files)
-        return deployment_report(response), None
-    except ApinizerError as exc:
-        if exc.outcome_unknown or exc.is_race or old_pem is None or fetch(client, project, desired['name']):
-            raise
-        failure = exc
     old = dict(name=current['name'], description=current['description'], alias=current['alias'].split(',')[0],
                environments=current['environments'], pem=old_pem)
-    data, files = form(old)
-    try:
-        restored = deployment_report(client.request('POST', certificate_path(project), data=data, files=files))
-    except ApinizerError as restore_failure:
-        raise ApinizerError(
-            'Replacing certificate %s failed after the server deleted the old one (%s), and putting the previous '
-            'certificate (SHA-1 %s) back failed too (%s). Re-run the task to create it.'
-            % (desired['name'], _short(failure), current['sha1_thumbprint'], _short(restore_failure)),
-            status=failure.status, error=failure.error, description=failure.description, method='PUT', path=path)
-    message = ('Replacing certificate %s failed after the server deleted the old one (%s). The previous certificate '
-               '(SHA-1 %s, alias %s) was put back in %s.'
-               % (desired['name'], _short(failure), current['sha1_thumbprint'], old['alias'], ', '.join(old['environments'])))
-    return restored, message
+    request = Request('POST', certificate_path(project), None, functools.partial(form, old))
+    return Restore(request, current['sha1_thumbprint'], old['alias'], old['environments'])
+
+
+def plan(desired, current, options):
+    """The one change that brings a certificate from current (None: absent on the server) to desired
+    (absent(name) with options.state absent). Pure."""
+    name = desired['name']
+    present = options.state == 'present'
+    after = view(desired) if present else {}
+    update_wanted = bool(present and current and (options.force or differences(desired, current)))
+    action = planned_action(present, bool(current), update_wanted)
+    if action == 'none':
+        return unchanged('certificate', name, after, desired, options)
+    before = view(current)
+    path = certificate_path(options.project, name)
+    restore, read_first = None, False
+    if action == 'create':
+        request = Request('POST', certificate_path(options.project), None, functools.partial(form, desired))
+    elif action == 'delete':
+        request = Request('DELETE', path, None, None)
+    else:
+        request = Request('PUT', path, jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
+                          functools.partial(form, desired, include_name=False))
+        restore = _restore(current, options.project)
+        # A list without content gave no copy to put back: read the certificate itself before replacing it.
+        read_first = restore is None and not current['complete']
+    return Change('certificate', name, action, before, after, field_diff(name, _diff_view(before), _diff_view(after)),
+                  request, (), None, desired, options, restore, read_first)
+
+
+def entry_from_answer(answer):
+    """The certificate object of a GET answer (the client unwrapped it), normalised, or None."""
+    return current_certificate(answer, complete=True) if answer else None
+
+
+def entries_from_list(response):
+    return [current_certificate(entry) for entry in (response or {}).get('resultList') or []]

@@ -19,6 +19,7 @@ import traceback
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import CollectionError, InvalidInput
 
 try:
     import requests
@@ -38,6 +39,9 @@ RETRY_READ_STATUSES = frozenset([502, 504])
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 10.0
 RETRY_AFTER_MAX_SECONDS = 60.0
+JSON_ACCEPT = {'Accept': 'application/json'}
+# The export download is application/octet-stream; its errors still come as JSON.
+BINARY_ACCEPT = {'Accept': 'application/octet-stream, application/json;q=0.5'}
 # The reference documents "Certificate (name: x) is not found!" only; other wordings of a missing key are read alike.
 NOT_FOUND_RE = re.compile(r'\bnot found\b|\bdoes not exist\b', re.IGNORECASE)
 ALREADY_EXISTS_RE = re.compile(r'\bis already exists?\b', re.IGNORECASE)
@@ -71,6 +75,8 @@ def connection_problem(params):
     if parts.scheme not in ('http', 'https') or not parts.hostname or not port_ok or any(c.isspace() for c in url):
         return ('url %r is not a usable address: give the Apinizer management console as http:// or https:// followed by '
                 'a host (and optionally :port), e.g. https://apinizer.example.com (option url / APINIZER_URL).' % url)
+    if not (params.get('project') or '').strip():
+        return 'project must name an Apinizer project; it is empty (option project / APINIZER_PROJECT).'
     if params.get('timeout') is not None and not params['timeout'] > 0:
         return 'timeout must be greater than 0 seconds; it is %s (option timeout / APINIZER_TIMEOUT).' % params['timeout']
     if params.get('retries') is not None and params['retries'] < 0:
@@ -104,13 +110,12 @@ def module_kwargs(argument_spec, **kwargs):
     return kwargs
 
 
-class ApinizerError(Exception):
+class ApinizerError(CollectionError):
     """Every failure to talk to the API. Carries no secret: paths hold names, never tokens or bodies."""
 
     def __init__(self, message, status=None, error=None, description=None, method=None, path=None,
                  outcome_unknown=False, validation_errors=None, retry_after=None):
         super(ApinizerError, self).__init__(message)
-        self.message = message
         self.status = status
         self.error = error
         self.description = description
@@ -119,8 +124,6 @@ class ApinizerError(Exception):
         self.outcome_unknown = outcome_unknown
         self.validation_errors = validation_errors or []
         self.retry_after = retry_after
-        # Set by reconcile functions on a failed write: what that write was meant to do.
-        self.planned_result = None
 
     @property
     def is_not_found(self):
@@ -145,8 +148,8 @@ class ApinizerError(Exception):
             return True
         return self.method in ('PUT', 'DELETE') and self.is_not_found
 
-    def to_result(self):
-        """Fields for fail_json."""
+    def result_fields(self):
+        """Fields of the failed task result."""
         return dict(status=self.status, error=self.error, error_description=self.description,
                     method=self.method, path=self.path)
 
@@ -208,19 +211,18 @@ class ApinizerClient(object):
         self._verify = self.session.verify
         if client_cert:
             self.session.cert = (client_cert, client_key) if client_key else client_cert
-        self.session.headers['Accept'] = 'application/json'
         self.session.headers['User-Agent'] = 'apinizer.apiops-ansible-collection'
         if token:
             self._set_token(token)
 
     @classmethod
     def from_module(cls, module):
-        """Build the client from the connection options (see _common.fail_if_missing_libraries first)."""
+        """Build the client from the connection options; raises InvalidInput naming a bad option."""
         params = module.params
         problem = connection_problem(params)
         if problem:
-            module.fail_json(msg=problem)
-        if not params['validate_certs']:
+            raise InvalidInput(problem)
+        if not params['validate_certs'] and urlsplit(params['url']).scheme == 'https':
             module.warn('validate_certs is false: the TLS certificate of %s is not verified. '
                         'Set ca_path to the CA that signed it instead.' % params['url'])
         return cls(params['url'], token=params['token'], username=params['username'], password=params['password'],
@@ -260,13 +262,12 @@ class ApinizerClient(object):
             return
         form = dict(grant_type='client_credentials', client_id=self._username, client_secret=self._password)
         try:
-            body = _json_or_empty(self._send('POST', TOKEN_PATH, write=False, data=form))
+            body = _json_or_empty(self._send('POST', TOKEN_PATH, write=False, data=form, headers=JSON_ACCEPT))
         except ApinizerError as exc:
             if exc.status == 401:
-                exc.message = ('Could not obtain a token for user %s at %s (%s %s: %s): check username and password '
-                               '(APINIZER_USERNAME / APINIZER_PASSWORD).'
-                               % (self._username, TOKEN_PATH, exc.status, exc.error, exc.description))
-                exc.args = (exc.message,)
+                exc.set_message('Could not obtain a token for user %s at %s (%s %s: %s): check username and '
+                                'password (APINIZER_USERNAME / APINIZER_PASSWORD).'
+                                % (self._username, TOKEN_PATH, exc.status, exc.error, exc.description))
             raise
         if not body.get('access_token'):
             raise ApinizerError('The token endpoint %s answered without an access_token.' % TOKEN_PATH,
@@ -274,10 +275,11 @@ class ApinizerClient(object):
         self._set_token(body['access_token'])
 
     def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
-        """Send one call and return its JSON (or bytes with raw=True); raise ApinizerError otherwise."""
+        """Send one call and return its JSON (or, with raw=True, the bytes of a download); raise ApinizerError
+        otherwise. Each call asks for the media type its endpoint returns: a server may honour Accept strictly."""
         self._authenticate()
         response = self._send(method, path, write=method in WRITE_METHODS, params=params, json=json, data=data,
-                              files=files)
+                              files=files, headers=BINARY_ACCEPT if raw else JSON_ACCEPT)
         if raw:
             return response.content
         return _json_or_empty(response)
@@ -311,8 +313,8 @@ class ApinizerClient(object):
                 failure = self._http_failure(response, method, path)
             if not _should_retry(failure, write) or attempt > self.retries:
                 if attempt > 1:
-                    failure.message += ' Gave up after %d attempts (option retries=%d).' % (attempt, self.retries)
-                    failure.args = (failure.message,)
+                    failure.set_message(failure.message + ' Gave up after %d attempts (option retries=%d).'
+                                        % (attempt, self.retries))
                 raise failure
             self._sleep(self._wait_seconds(failure, attempt))
 
@@ -357,6 +359,22 @@ class ApinizerClient(object):
                 return None
             raise
 
+    def get_one(self, path):
+        """The one object a GET of path answers, or None when it does not exist (see unwrap_one)."""
+        return unwrap_one(self.get_optional(path))
+
+    def environment_names(self, project):
+        """Names of the environments the project reaches (one read). The reference writes this path without the
+        trailing slash every other path has; a server that wants it is answered on the second try."""
+        with_slash = self.path(Literal('apiops/environments'), project)
+        try:
+            response = self.get(with_slash[:-1])
+        except ApinizerError as exc:
+            if exc.status != 404:
+                raise
+            response = self.get(with_slash)
+        return [entry.get('name') for entry in response.get('resultList') or []]
+
 
 class Literal(str):
     """A path segment that is not percent-encoded."""
@@ -381,26 +399,21 @@ def _seconds(value):
     return ('%g' % value) if isinstance(value, float) else str(value)
 
 
-def converge(attempt, retries):
-    """Run attempt() -- which reads the server state and writes what differs -- again when a write's outcome was
-    unknown (dropped connection, gateway timeout) or another run changed the object between our read and our
-    write, instead of repeating that write blindly.
+def unwrap_one(response):
+    """The one object of a GET answer: inside a one-element resultList, or the answer itself on servers that skip
+    the wrapper."""
+    if not response:
+        return None
+    if 'resultList' in response:
+        return (response.get('resultList') or [None])[0]
+    return response if 'name' in response else None
 
-    attempt() returns a reconcile result; a failed write carries its planned result (planned_result). When the
-    re-read finds nothing left to do after a lost write, that write did take effect: the planned result is what
-    happened. After a race, what the re-read finds is."""
-    tries = 0
-    planned = None
-    while True:
-        tries += 1
-        try:
-            result = attempt()
-        except ApinizerError as exc:
-            if not (exc.outcome_unknown or exc.is_race) or tries > max(retries, 1):
-                raise
-            if exc.outcome_unknown:
-                planned = planned or exc.planned_result
-            continue
-        if planned and not result['changed']:
-            result = dict(planned, after=result['after'], deployment=None, failure=None)
-        return result
+
+def jwk_update_params(jwk_update_action='nullify', jwk_update_scope=None):
+    """Query of a certificate replace or key update. Newer servers read jwkUpdateAction, older ones
+    updateReferencedJwks; send both."""
+    params = dict(jwkUpdateAction=jwk_update_action.upper(),
+                  updateReferencedJwks='true' if jwk_update_action == 'update' else 'false')
+    if jwk_update_scope:
+        params['updateScope'] = jwk_update_scope.upper()
+    return params

@@ -25,6 +25,8 @@ import re
 import traceback
 from collections import namedtuple
 
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -37,7 +39,7 @@ except ImportError:
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
 
 
-class PemError(ValueError):
+class PemError(InvalidInput):
     """Input that is not what an option expects. The message never holds PEM text or key material."""
 
 

@@ -27,6 +27,7 @@ author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
+  - apinizer.apiops._cryptography
   - apinizer.apiops._attributes
 attributes:
   check_mode:
@@ -153,7 +154,12 @@ options:
     default: false
 seealso:
   - module: apinizer.apiops.apinizer_certificate
+    description: Manage one certificate and its environments.
   - module: apinizer.apiops.apinizer_key
+    description: Manage one crypto key and its material per environment.
+  - name: Apinizer API Ops reference
+    description: The management API these modules speak (certificates, keys, deployment reports).
+    link: https://docs.apinizer.com/
 """
 
 EXAMPLES = r"""
@@ -226,11 +232,47 @@ bundles:
           choices: [created, updated, deleted, unchanged]
         deployment:
           description:
-            - The deployment report per environment (C(success), C(message), C(environments) with C(name),
-              C(success), C(message)); null when nothing was written.
+            - The deployment report of the write, per environment; null when nothing was written.
           type: dict
-          sample: {success: true, message: Deployment completed successfully,
-                   environments: [{name: production, success: true, message: Deployed successfully}]}
+          contains:
+            success:
+              description: Whether the deployment succeeded in every environment.
+              type: bool
+              sample: true
+            message:
+              description: The server's summary.
+              type: str
+              sample: Deployment completed successfully
+            environments:
+              description: One entry per environment.
+              type: list
+              elements: dict
+              contains:
+                name:
+                  description: Environment name.
+                  type: str
+                  sample: production
+                success:
+                  description: Whether the deployment to this environment succeeded.
+                  type: bool
+                  sample: true
+                message:
+                  description: The server's message for this environment.
+                  type: str
+                  sample: Deployed successfully
+summary_lines:
+  description:
+    - What the M(apinizer.apiops.apinizer_deploy) role prints; a line for the project with the counts (and
+      C(FAILED), C(check mode) or C(validate only) when so), then one line per bundle in the order given, with
+      each object's action and the deployment per environment; bundles after a failure are C(not processed).
+    - Holds no key material.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "project payments: created 3, updated 0, deleted 0, unchanged 2"
+    - "api-example-com: certificate api-example-com-chain-1 unchanged; certificate api-example-com created
+      (production ok, staging ok); key api-example-com created (production ok, staging ok)"
 summary:
   description: How many objects were created, updated, deleted, or left unchanged.
   returned: always
@@ -239,17 +281,18 @@ summary:
 """
 
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _server
+from ansible_collections.apinizer.apiops.plugins.module_utils._apply import DONE_ACTIONS as ACTIONS
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, module_kwargs
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
     ApinizerModule,
-    EnvironmentCheck,
-    InvalidInput,
-    fail_if_missing_libraries,
+    TaskFailed,
+    apply_or_predict,
     hide_sent_key_material,
+    require_libraries,
+    run,
 )
-
-ACTIONS = ('created', 'updated', 'deleted', 'unchanged')
 
 
 def argument_spec():
@@ -283,70 +326,129 @@ def argument_spec():
     )
 
 
-def bundle_entry(bundle, resources):
-    return dict(name=bundle['name'], state=bundle['state'], changed=any(r['changed'] for r in resources),
-                resources=[dict(type=r['type'], name=r['name'], action=r['action'], deployment=r['deployment'])
-                           for r in resources])
+def bundle_entry(bundle, outcomes):
+    resources = [dict(type=o.change.kind, name=o.change.name, action=o.action, deployment=o.deployment)
+                 for o in outcomes]
+    return dict(name=bundle['name'], state=bundle['state'], changed=any(o.changed for o in outcomes),
+                resources=resources)
 
 
-def diffs(resources):
-    return [dict(before_header='%s %s' % (r['type'], r['name']), after_header='%s %s' % (r['type'], r['name']),
-                 before=r['diff']['before'], after=r['diff']['after'])
-            for r in resources if r['changed']]
+def diffs(outcomes):
+    return [dict(before_header=o.change.label.lower(), after_header=o.change.label.lower(),
+                 before=o.change.diff['before'], after=o.change.diff['after'])
+            for o in outcomes if o.changed]
+
+
+def resource_line(resource, check_mode):
+    """certificate api created (production ok, staging FAILED: <why>)"""
+    environments = ['%s ok' % e['name'] if e['success'] else '%s FAILED: %s' % (e['name'], e['message'] or 'no message')
+                    for e in (resource['deployment'] or {}).get('environments') or []]
+    action = resource['action']
+    if check_mode and action != 'unchanged':
+        action = 'would be ' + action
+    return '%s %s %s%s' % (resource['type'], resource['name'], action,
+                           ' (%s)' % ', '.join(environments) if environments else '')
+
+
+def summary_lines(project, names, entries, summary, failed, check_mode, validate_only):
+    """What the role prints: a line for the project, then one per bundle, in the order given."""
+    notes = ['FAILED'] if failed else []
+    if validate_only:
+        notes.append('validate only, nothing written')
+    elif check_mode:
+        notes.append('check mode, nothing written')
+    counts = ('%d bundle(s) checked' % len(entries) if validate_only
+              else ', '.join('%s %d' % (action, summary[action]) for action in ACTIONS))
+    lines = ['project %s: %s%s' % (project, counts, ' (%s)' % '; '.join(notes) if notes else '')]
+    for entry in entries:
+        if entry['resources']:
+            text = '; '.join(resource_line(r, check_mode) for r in entry['resources'])
+        elif validate_only and not failed:
+            text = 'valid'
+        else:
+            text = 'nothing to delete' if entry['state'] == 'absent' else 'nothing done'
+        lines.append('%s: %s' % (entry['name'], text))
+    lines.extend('%s: not processed' % name for name in names[len(entries):])
+    return lines
+
+
+def processed_count(bundles, changes, applied):
+    """How many bundles, from the first, were processed: all of them, or those up to the one that failed."""
+    if applied.failure is None:
+        return len(bundles)
+    failed_at = len(applied.outcomes) - (0 if applied.error is not None else 1)
+    failed_group = changes[failed_at].group
+    return next(index for index, bundle in enumerate(bundles) if bundle['name'] == failed_group) + 1
+
+
+def checked_bundles(module):
+    """Every bundle checked -- input refused before any request, naming each bad bundle --, and the client."""
+    params = module.params
+    bundles, problems = [], []
+    for spec in params['bundles']:
+        try:
+            bundles.append(_bundles.desired_bundle(spec, params['environments']))
+        except InvalidInput as exc:
+            problems.append(str(exc))
+    try:
+        _bundles.check_names_unique(bundles)
+    except InvalidInput as exc:
+        problems.append(str(exc))
+    if problems:
+        raise InvalidInput(' '.join(problems))
+    client = ApinizerClient.from_module(module)
+    hide_sent_key_material(module, client, [b['key'] for b in bundles])
+    _bundles.refuse_unknown_environments_of(bundles, client.environment_names(params['project']), params['project'])
+    return bundles, client
+
+
+def apply_bundles(module):
+    require_libraries()
+    params = module.params
+    project, check_mode, validate_only = params['project'], module.check_mode, params['validate_only']
+    names = [spec['name'] for spec in params['bundles']]
+    zero = dict((action, 0) for action in ACTIONS)
+    try:
+        bundles, client = checked_bundles(module)
+    except InvalidInput as exc:
+        raise TaskFailed(str(exc), bundles=[], summary=zero,
+                         summary_lines=summary_lines(project, names, [], zero, True, check_mode, validate_only))
+    if validate_only:
+        entries = [bundle_entry(b, []) for b in bundles]
+        return dict(changed=False, msg='%d bundles are valid.' % len(bundles), bundles=entries, summary=zero,
+                    summary_lines=summary_lines(project, names, entries, zero, False, check_mode, True))
+
+    server = _server.ServerState.read(client, project, key_names=names)
+    changes = _bundles.plan(bundles, server, project)
+    applied = apply_or_predict(module, client, changes)
+    by_bundle = dict((name, []) for name in names)
+    for outcome in applied.outcomes:
+        by_bundle[outcome.change.group].append(outcome)
+    done = bundles[:processed_count(bundles, changes, applied)]
+    entries = [bundle_entry(bundle, by_bundle[bundle['name']]) for bundle in done]
+    summary = dict(zero)
+    for outcome in applied.outcomes:
+        summary[outcome.action] += 1
+    output = dict(changed=any(o.changed for o in applied.outcomes), bundles=entries, summary=summary,
+                  summary_lines=summary_lines(project, names, entries, summary, applied.failure is not None,
+                                              check_mode, False))
+    if module._diff:
+        output['diff'] = diffs(applied.outcomes)
+    if applied.failure is not None:
+        message = 'bundle %s: %s' % (done[-1]['name'], applied.failure)
+        if len(done) < len(bundles):
+            message += ' Bundles after it were not processed; the next run continues.'
+        output.update(applied.error.result_fields() if applied.error is not None else {})
+        raise TaskFailed(message, **output)
+    verb = 'would be ' if check_mode else ''
+    output['msg'] = '%d bundles: %s.' % (len(bundles), ', '.join(
+        '%d %s%s' % (summary[a], verb if a != 'unchanged' else '', a) for a in ACTIONS))
+    return output
 
 
 def main():
     module = ApinizerModule(**module_kwargs(argument_spec(), supports_check_mode=True))
-    fail_if_missing_libraries(module)
-    params = module.params
-    try:
-        bundles = [_bundles.desired_bundle(spec, params['environments']) for spec in params['bundles']]
-        _bundles.check_names_unique(bundles)
-    except (InvalidInput, _pem.PemError) as exc:
-        module.fail_json(msg=str(exc), bundles=[])
-
-    client = ApinizerClient.from_module(module)
-    hide_sent_key_material(module, client, [b['key'] for b in bundles])
-    project = params['project']
-    try:
-        _bundles.check_environments_exist(bundles, EnvironmentCheck(client, project))
-    except InvalidInput as exc:
-        module.fail_json(msg=str(exc), bundles=[])
-    except ApinizerError as exc:
-        module.fail_json(msg=str(exc), bundles=[], **exc.to_result())
-    if params['validate_only']:
-        module.exit_json(changed=False, msg='%d bundles are valid.' % len(bundles),
-                         bundles=[bundle_entry(b, []) for b in bundles], summary=dict((a, 0) for a in ACTIONS))
-
-    done, all_resources, failure, error = [], [], None, {}
-    try:
-        state = _bundles.ServerState.read(client, project, key_names=[b['name'] for b in bundles])
-        for bundle in bundles:
-            resources = []
-            try:
-                failure = _bundles.reconcile_bundle(client, project, bundle, state, module.check_mode,
-                                                    params['retries'], resources)
-            finally:
-                done.append(bundle_entry(bundle, resources))
-                all_resources.extend(resources)
-            if failure:
-                failure = 'bundle %s: %s' % (bundle['name'], failure)
-                break
-    except ApinizerError as exc:
-        failure = 'bundle %s: %s' % (done[-1]['name'], exc) if done else str(exc)
-        error = exc.to_result()
-
-    summary = dict((action, sum(1 for r in all_resources if r['action'] == action)) for action in ACTIONS)
-    output = dict(changed=any(r['changed'] for r in all_resources), bundles=done, summary=summary)
-    if module._diff:
-        output['diff'] = diffs(all_resources)
-    if failure:
-        if len(done) < len(bundles):
-            failure += ' Bundles after it were not processed; the next run continues.'
-        module.fail_json(msg=failure, **dict(output, **error))
-    verb = 'would be ' if module.check_mode else ''
-    module.exit_json(msg='%d bundles: %s.' % (len(bundles), ', '.join(
-        '%d %s%s' % (summary[a], verb if a != 'unchanged' else '', a) for a in ACTIONS)), **output)
+    run(module, apply_bundles)
 
 
 if __name__ == '__main__':

@@ -22,6 +22,7 @@ author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
+  - apinizer.apiops._cryptography
   - apinizer.apiops._attributes
 attributes:
   check_mode:
@@ -33,7 +34,9 @@ attributes:
     details:
       - Shows the changed fields among description, alias, environments, thumbprint, subject and expiry date.
   idempotent:
-    support: full
+    support: partial
+    details:
+      - Idempotent, except with O(force=true), which replaces and redeploys the certificate on every run.
 options:
   name:
     description:
@@ -95,13 +98,17 @@ options:
     default: false
 notes:
   - A deployment that fails in any environment fails the task and names each failed environment with the
-    server's message. The certificate stays stored. Run again with O(force=true) to deploy it again; a server that
-    leaves the failed environment out of the certificate (as the bundled emulator does) is redeployed by a plain
-    run too, since the environment is then missing.
+    server's message. The server keeps the certificate stored, so a plain rerun finds nothing to do; run again
+    with O(force=true) to deploy it again.
   - An expired certificate is accepted with a warning.
 seealso:
   - module: apinizer.apiops.apinizer_certificate_info
+    description: Read certificates, their validity and expiry, without changing anything.
   - module: apinizer.apiops.apinizer_certificate_export
+    description: Write the certificate of each environment to files.
+  - name: Apinizer API Ops reference
+    description: The management API these modules speak (certificates, keys, deployment reports).
+    link: https://docs.apinizer.com/
 """
 
 EXAMPLES = r"""
@@ -238,14 +245,15 @@ deployment:
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import ApinizerModule, check_name, manage_one, read_input_file
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, manage_one, run
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name, read_input_file
 
 
 def desired_from_params(module):
     params = module.params
     check_name(params['name'])
     if params['state'] == 'absent':
-        return None
+        return _certificates.absent(params['name'])
     if params['certificate_path']:
         certificate = read_input_file(params['certificate_path'], 'certificate_path')
         option = 'certificate_path'
@@ -260,6 +268,14 @@ def desired_from_params(module):
     elif facts['not_yet_valid']:
         module.warn('Certificate %s is not valid before %s.' % (params['name'], facts['not_before']))
     return desired
+
+
+def manage_certificate(module):
+    params = module.params
+    options = _certificates.CertificateOptions(params['project'], state=params['state'], force=params['force'],
+                                               jwk_update_action=params['jwk_update_action'],
+                                               jwk_update_scope=params['jwk_update_scope'])
+    return manage_one(module, 'certificate', desired_from_params, options, 'certificate', updated_verb='replaced')
 
 
 def main():
@@ -282,9 +298,7 @@ def main():
         required_if=[('state', 'present', ('certificate', 'certificate_path'), True),
                      ('state', 'present', ('environments',))],
     ))
-    manage_one(module, desired_from_params, _certificates.fetch, _certificates.reconcile, 'Certificate', 'certificate',
-               updated_verb='replaced', jwk_update_action=module.params['jwk_update_action'],
-               jwk_update_scope=module.params['jwk_update_scope'])
+    run(module, manage_certificate)
 
 
 if __name__ == '__main__':

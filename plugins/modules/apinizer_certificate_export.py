@@ -19,7 +19,9 @@ author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
+  - apinizer.apiops._cryptography
   - apinizer.apiops._attributes
+  - apinizer.apiops._attributes.FILES
   - ansible.builtin.files
 attributes:
   check_mode:
@@ -29,9 +31,6 @@ attributes:
   diff_mode:
     support: none
   idempotent:
-    support: full
-  safe_file_operations:
-    description: Uses Ansible's strict file operation functions to ensure proper permissions and avoid data corruption.
     support: full
 options:
   name:
@@ -59,7 +58,12 @@ options:
     elements: str
 seealso:
   - module: apinizer.apiops.apinizer_certificate
+    description: Manage one certificate and its environments.
   - module: apinizer.apiops.apinizer_certificate_info
+    description: Read certificates, their validity and expiry, without changing anything.
+  - name: Apinizer API Ops reference
+    description: The management API these modules speak (certificates, keys, deployment reports).
+    link: https://docs.apinizer.com/
 """
 
 EXAMPLES = r"""
@@ -119,12 +123,14 @@ import zipfile
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
     ApinizerModule,
-    InvalidInput,
-    check_name,
-    fail_if_missing_libraries,
+    TaskFailed,
+    require_libraries,
+    run,
 )
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name
 
 
 def certificates_in_export(archive_bytes, name):
@@ -165,52 +171,41 @@ def write_if_different(module, path, content):
     return True
 
 
-def main():
-    argument_spec = dict(
-        name=dict(type='str', required=True),
-        dest=dict(type='path', required=True),
-        format=dict(type='str', default='der', choices=['der', 'pem']),
-        environments=dict(type='list', elements='str'),
-    )
-    module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True, add_file_common_args=True))
-    fail_if_missing_libraries(module)
-    params = module.params
-    name, dest = params['name'], params['dest']
+def download_export(client, project, name):
+    """The export ZIP of one certificate."""
     try:
-        check_name(name)
-    except InvalidInput as exc:
-        module.fail_json(msg=str(exc))
-
-    client = ApinizerClient.from_module(module)
-    try:
-        archive = client.request('GET', _certificates.export_path(params['project'], name), raw=True)
+        return client.request('GET', _certificates.export_path(project, name), raw=True)
     except ApinizerError as exc:
         if exc.is_not_found:
-            module.fail_json(msg='Certificate %s is not found in project %s (the server said: %s).'
-                             % (name, params['project'], exc.description), **exc.to_result())
-        module.fail_json(msg=str(exc), **exc.to_result())
-    try:
-        certificates = certificates_in_export(archive, name)
-    except InvalidInput as exc:
-        module.fail_json(msg=str(exc))
+            raise TaskFailed('Certificate %s is not found in project %s (the server said: %s).'
+                             % (name, project, exc.description), **exc.result_fields())
+        raise
+
+
+def export(module):
+    require_libraries()
+    params = module.params
+    name, dest = params['name'], params['dest']
+    check_name(name)
+    client = ApinizerClient.from_module(module)
+    certificates = certificates_in_export(download_export(client, params['project'], name), name)
     wanted = params['environments'] or sorted(certificates)
     missing = sorted(set(wanted) - set(certificates))
     if missing:
-        module.fail_json(msg='environments: the export of certificate %s holds no certificate for %s; it holds %s.'
-                         % (name, ', '.join(missing), ', '.join(sorted(certificates)) or 'none'))
-
+        raise InvalidInput('environments: the export of certificate %s holds no certificate for %s; it holds %s.'
+                           % (name, ', '.join(missing), ', '.join(sorted(certificates)) or 'none'))
     if os.path.exists(dest) and not os.path.isdir(dest):
-        module.fail_json(msg='dest: %s exists and is not a directory.' % dest)
+        raise InvalidInput('dest: %s exists and is not a directory.' % dest)
     try:
         contents = dict((environment, file_content(certificates[environment], params['format']))
                         for environment in sorted(set(wanted)))
     except _pem.PemError as exc:
-        module.fail_json(msg='The export of certificate %s holds a file that is not a certificate: %s' % (name, exc))
+        raise TaskFailed('The export of certificate %s holds a file that is not a certificate: %s' % (name, exc))
     try:
         changed, files = write_files(module, name, dest, contents, certificates)
     except (IOError, OSError) as exc:
-        module.fail_json(msg='dest: cannot write into %s: %s.' % (dest, exc.strerror or exc))
-    module.exit_json(changed=changed, dest=dest, files=files)
+        raise TaskFailed('dest: cannot write into %s: %s.' % (dest, exc.strerror or exc))
+    return dict(changed=changed, dest=dest, files=files)
 
 
 def write_files(module, name, dest, contents, certificates):
@@ -230,6 +225,17 @@ def write_files(module, name, dest, contents, certificates):
                           changed=file_changed))
         changed = changed or file_changed
     return changed, files
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type='str', required=True),
+        dest=dict(type='path', required=True),
+        format=dict(type='str', default='der', choices=['der', 'pem']),
+        environments=dict(type='list', elements='str'),
+    )
+    module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True, add_file_common_args=True))
+    run(module, export)
 
 
 if __name__ == '__main__':

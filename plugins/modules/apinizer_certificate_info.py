@@ -20,6 +20,7 @@ author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
+  - apinizer.apiops._cryptography
   - apinizer.apiops._attributes
   - apinizer.apiops._attributes.INFO_MODULE
 options:
@@ -35,6 +36,10 @@ options:
     type: int
 seealso:
   - module: apinizer.apiops.apinizer_certificate
+    description: Manage one certificate and its environments.
+  - name: Apinizer API Ops reference
+    description: The management API these modules speak (certificates, keys, deployment reports).
+    link: https://docs.apinizer.com/
 """
 
 EXAMPLES = r"""
@@ -136,7 +141,19 @@ import datetime
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import ApinizerModule, read_one_or_all
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, read_one_or_all, run
+
+
+def read_certificates(module):
+    current = read_one_or_all(module, 'certificate')
+    params = module.params
+    now = datetime.datetime.now(_certificates.UTC)
+    certificates = sorted((_certificates.certificate_info(c, now, params['expires_within_days']) for c in current),
+                          key=lambda c: c['name'])
+    result = dict(changed=False, certificates=certificates)
+    if params['expires_within_days'] is not None:
+        result['expiring'] = [c['name'] for c in certificates if c['expires_soon']]
+    return result
 
 
 def main():
@@ -145,15 +162,7 @@ def main():
         expires_within_days=dict(type='int'),
     )
     module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True))
-    current = read_one_or_all(module, _certificates.fetch, _certificates.fetch_all)
-    params = module.params
-    now = datetime.datetime.now(_certificates.UTC)
-    certificates = sorted((_certificates.certificate_info(c, now, params['expires_within_days']) for c in current),
-                          key=lambda c: c['name'])
-    result = dict(changed=False, certificates=certificates)
-    if params['expires_within_days'] is not None:
-        result['expiring'] = [c['name'] for c in certificates if c['expires_soon']]
-    module.exit_json(**result)
+    run(module, read_certificates)
 
 
 if __name__ == '__main__':

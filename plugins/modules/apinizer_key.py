@@ -22,6 +22,7 @@ author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
   - apinizer.apiops._connection
+  - apinizer.apiops._cryptography
   - apinizer.apiops._attributes
 attributes:
   check_mode:
@@ -127,7 +128,12 @@ notes:
   - A deployment that fails in any environment fails the task and names each failed environment.
 seealso:
   - module: apinizer.apiops.apinizer_key_info
+    description: Read keys without their material.
   - module: apinizer.apiops.apinizer_certificate
+    description: Manage one certificate and its environments.
+  - name: Apinizer API Ops reference
+    description: The management API these modules speak (certificates, keys, deployment reports).
+    link: https://docs.apinizer.com/
 """
 
 EXAMPLES = r"""
@@ -213,7 +219,8 @@ key:
           returned: for private and public keys given in this run
           sample: 6B9F0C1D2E3F4A5B6C7D8E9F0A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6E7F8A9B
 deployment:
-  description: The deployment report of the write, per environment, as for M(apinizer.apiops.apinizer_certificate).
+  description:
+    - The deployment report of the write, per environment. Absent when nothing was written.
   returned: when a write was sent
   type: dict
   contains:
@@ -226,21 +233,32 @@ deployment:
       type: str
       sample: Deployment completed successfully
     environments:
-      description: One entry per environment, with C(name), C(success) and C(message).
+      description: One entry per environment.
       type: list
       elements: dict
-      sample: [{name: production, success: true, message: Deployed successfully}]
+      contains:
+        name:
+          description: Environment name.
+          type: str
+          sample: production
+        success:
+          description: Whether the deployment to this environment succeeded.
+          type: bool
+          sample: true
+        message:
+          description: The server's message for this environment.
+          type: str
+          sample: Deployed successfully
 """
 
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import (
-    ApinizerModule,
-    InvalidInput,
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, manage_one, run
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import (
     check_environment_mapping,
     check_name,
-    manage_one,
     read_input_file,
 )
 
@@ -285,7 +303,7 @@ def desired_from_params(module):
     params = module.params
     check_name(params['name'])
     if params['state'] == 'absent':
-        return None
+        return _keys.absent(params['name'])
     materials = {}  # each distinct material is read and checked once
     environments = []
     for entry in environment_entries(module):
@@ -296,6 +314,14 @@ def desired_from_params(module):
         environments.append(dict(name=entry['name'], alias=entry['alias'] or '', content=content,
                                  public_key_sha256=fingerprint))
     return _keys.desired_key(params['name'], params['key_type'], environments, params['description'])
+
+
+def manage_key(module):
+    params = module.params
+    options = _keys.KeyOptions(params['project'], state=params['state'], force=params['force'],
+                               update_content=params['update_content'], jwk_update_action=params['jwk_update_action'],
+                               jwk_update_scope=params['jwk_update_scope'])
+    return manage_one(module, 'key', desired_from_params, options, 'key')
 
 
 def main():
@@ -320,9 +346,7 @@ def main():
         mutually_exclusive=[('content', 'content_path')],
         required_if=[('state', 'present', ('key_type', 'environments'))],
     ))
-    manage_one(module, desired_from_params, _keys.fetch, _keys.reconcile, 'Key', 'key',
-               update_content=module.params['update_content'], jwk_update_action=module.params['jwk_update_action'],
-               jwk_update_scope=module.params['jwk_update_scope'])
+    run(module, manage_key)
 
 
 if __name__ == '__main__':

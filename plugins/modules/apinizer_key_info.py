@@ -33,6 +33,10 @@ notes:
     reading as few keys one by one as it needs to learn every id.
 seealso:
   - module: apinizer.apiops.apinizer_key
+    description: Manage one crypto key and its material per environment.
+  - name: Apinizer API Ops reference
+    description: The management API these modules speak (certificates, keys, deployment reports).
+    link: https://docs.apinizer.com/
 """
 
 EXAMPLES = r"""
@@ -90,13 +94,17 @@ crypto_keys:
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import ApinizerModule, read_one_or_all
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, read_one_or_all, run
+
+
+def read_keys(module):
+    keys = read_one_or_all(module, 'key', cryptography=False)
+    return dict(changed=False, crypto_keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
 
 
 def main():
     module = ApinizerModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
-    keys = read_one_or_all(module, _keys.fetch, _keys.fetch_all, cryptography=False)
-    module.exit_json(changed=False, crypto_keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
+    run(module, read_keys)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 # Copyright (c) apinizer.apiops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Stand-ins for the server in reconcile tests: a scripted client and deployment reports."""
+"""Stand-ins for the server: a scripted server, the real client answered by it, and deployment reports."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -19,16 +19,17 @@ def report(*environments, **kwargs):
                                for e in environments]}}
 
 
-class FakeClient(ApinizerClient):
-    """The real client with request() answered from a script, in order, recording every call: get() and
-    get_optional() are the client's own."""
+class ScriptedServer(object):
+    """Answers request(method, path, ...) from a script of (method, path, answer) in order -- an exception as the
+    answer is raised -- and records every call."""
 
-    def __init__(self, script=None):  # pylint: disable=super-init-not-called
+    def __init__(self, script=None):
         self.script = list(script or [])
         self.calls = []
 
     def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
         self.calls.append(dict(method=method, path=path, params=params, json=json, data=data, files=files))
+        assert self.script, 'unexpected request %s %s' % (method, path)
         expected_method, expected_path, answer = self.script.pop(0)
         assert (method, path) == (expected_method, expected_path)
         if isinstance(answer, Exception):
@@ -36,5 +37,28 @@ class FakeClient(ApinizerClient):
         return answer
 
     @property
+    def requests(self):
+        return [(c['method'], c['path']) for c in self.calls]
+
+    @property
     def writes(self):
         return [c['method'] for c in self.calls if c['method'] != 'GET']
+
+
+class FakeClient(ApinizerClient):
+    """The real client with request() answered by a ScriptedServer: get(), get_one() and environment_names() are
+    the client's own."""
+
+    def __init__(self, script=None):  # pylint: disable=super-init-not-called
+        self.server = ScriptedServer(script)
+
+    def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
+        return self.server.request(method, path, params=params, json=json, data=data, files=files, raw=raw)
+
+    @property
+    def calls(self):
+        return self.server.calls
+
+    @property
+    def writes(self):
+        return self.server.writes

@@ -12,13 +12,11 @@ import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles as bundles
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import EnvironmentCheck
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.plugins.module_utils._server import ServerState
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 
-CHAIN = pki.make_chain('api.example.com', key_kind='ec')
-OTHER = pki.make_certificate('other.example.com', key_kind='ec')
+CHAIN = pki.make_chain('api.example.com')
+OTHER = pki.make_certificate('other.example.com')
 SECRET = base64.b64encode(b'k' * 16).decode('ascii')
 
 
@@ -84,17 +82,23 @@ def test_names_must_not_collide_across_bundles():
         bundles.check_names_unique([leaf_only, second])
 
 
+def test_names_given_twice_are_refused_in_one_pass():
+    many = [bundles.desired_bundle(spec(name='b%d' % i, secret_key=SECRET), ['production']) for i in range(2000)]
+    bundles.check_names_unique(many)
+    with pytest.raises(bundles.BundleError, match='bundle b7: the name is given to more than one bundle'):
+        bundles.check_names_unique(many + [many[7]])
+
+
 def test_environments_must_exist():
     bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, environments=['production', 'moon']), [])
-    client = FakeClient([('GET', '/apiops/environments/p', {'resultList': [{'name': 'staging'}, {'name': 'production'}]})])
     with pytest.raises(bundles.BundleError) as caught:
-        bundles.check_environments_exist([bundle], EnvironmentCheck(client, 'p'))
+        bundles.refuse_unknown_environments_of([bundle], ['staging', 'production'], 'p')
     assert str(caught.value) == ('bundle api: environments: the project p has no environment moon; '
                                  'it has production, staging.')
 
 
 def server_state(certificates=(), keys=()):
-    return bundles.ServerState(list(certificates), list(keys))
+    return ServerState(list(certificates), list(keys))
 
 
 def stored(desired):
@@ -107,56 +111,70 @@ def stored(desired):
                                                   for e in desired['environments']]})
 
 
+def stored_key(name='api', key_type='PRIVATE_KEY'):
+    return _keys.current_key({'name': name, 'keyType': key_type, 'description': '',
+                              'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production', 'alias': name}]})
+
+
+def planned(changes):
+    return [(c.group, c.kind, c.name, c.action, c.depends_on) for c in changes]
+
+
+def test_a_new_bundle_plans_chain_then_leaf_then_the_key_that_depends_on_it():
+    bundle = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_pem()), ['production'])
+    assert planned(bundles.plan([bundle], server_state(), 'p')) == [
+        ('api', 'certificate', 'api-chain-1', 'create', ()),
+        ('api', 'certificate', 'api-chain-2', 'create', ()),
+        ('api', 'certificate', 'api', 'create', (('certificate', 'api-chain-1'), ('certificate', 'api-chain-2'))),
+        ('api', 'key', 'api', 'create', (('certificate', 'api'),))]
+
+
 def test_a_new_leaf_sends_the_private_key_again_whatever_update_content_says():
     old = bundles.desired_bundle(spec(certificate=OTHER.pem, private_key=OTHER.key_pem()), ['production'])
     new = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem()), ['production'])
-    key_now = _keys.current_key({'name': 'api', 'keyType': 'PRIVATE_KEY', 'description': '',
-                                 'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production', 'alias': 'api'}]})
-    client = FakeClient([('PUT', '/apiops/projects/p/certificates/api/', report('production')),
-                         ('PUT', '/apiops/projects/p/keys/api/', report('production'))])
-    resources = []
-    failure = bundles.reconcile_bundle(client, 'p', new, server_state([stored(old['certificates'][0])], [key_now]),
-                                       check_mode=False, retries=1, resources=resources)
-    assert failure is None
-    assert [(r['type'], r['action']) for r in resources] == [('certificate', 'updated'), ('key', 'updated')]
-    assert client.calls[1]['json']['cryptoKeyInfoEnvironmentList'][0]['content'] == new['key']['environments'][0]['content']
+    changes = bundles.plan([new], server_state([stored(old['certificates'][0])], [stored_key()]), 'p')
+    assert planned(changes) == [('api', 'certificate', 'api', 'update', ()),
+                                ('api', 'key', 'api', 'update', (('certificate', 'api'),))]
+    sent = changes[1].request.body()['json']['cryptoKeyInfoEnvironmentList'][0]['content']
+    assert sent == new['key']['environments'][0]['content']
+    assert changes[1].diff == {'before': {'name': 'api', 'content': 'stored'}, 'after': {'name': 'api', 'content': 'replaced'}}
 
 
-def test_a_key_create_lost_after_a_new_leaf_is_re_read_not_sent_again():
-    desired = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem()), ['production'])
-    lost = ApinizerError('POST /keys/ dropped', method='POST', path='/apiops/projects/p/keys/', outcome_unknown=True)
-    created = {'resultList': [{'name': 'api', 'keyType': 'PRIVATE_KEY', 'description': '',
-                               'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production', 'alias': 'api'}]}]}
-    client = FakeClient([('POST', '/apiops/projects/p/certificates/', report('production')),
-                         ('POST', '/apiops/projects/p/keys/', lost),
-                         ('GET', '/apiops/projects/p/keys/api/', created)])
-    resources = []
-    assert bundles.reconcile_bundle(client, 'p', desired, server_state(), False, 2, resources) is None
-    assert [(r['type'], r['action']) for r in resources] == [('certificate', 'created'), ('key', 'created')]
-    assert client.writes == ['POST', 'POST']
+def test_a_key_created_beside_a_new_leaf_is_not_forced():
+    bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem()), ['production'])
+    key_change = bundles.plan([bundle], server_state(), 'p')[-1]
+    assert key_change.action == 'create' and not key_change.options.force
 
 
-def test_a_converged_bundle_sends_nothing_and_extra_chain_certificates_are_deleted():
+def test_a_converged_bundle_plans_nothing_and_extra_chain_certificates_are_deleted_after_the_leaf():
     with_chain = bundles.desired_bundle(spec(certificate=CHAIN.bundle(with_root=False)), ['production'])
     leaf_only = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem), ['production'])
     state = server_state([stored(c) for c in with_chain['certificates']])
-    client = FakeClient()
-    resources = []
-    assert bundles.reconcile_bundle(client, 'p', with_chain, state, False, 1, resources) is None
-    assert client.calls == [] and [r['action'] for r in resources] == ['unchanged', 'unchanged']
-    client = FakeClient([('DELETE', '/apiops/projects/p/certificates/api-chain-1/', report('production'))])
-    resources = []
-    bundles.reconcile_bundle(client, 'p', leaf_only, state, False, 1, resources)
-    assert [(r['name'], r['action']) for r in resources] == [('api', 'unchanged'), ('api-chain-1', 'deleted')]
+    assert [c.action for c in bundles.plan([with_chain], state, 'p')] == ['none', 'none']
+    assert planned(bundles.plan([leaf_only], state, 'p')) == [
+        ('api', 'certificate', 'api', 'none', ()),
+        ('api', 'certificate', 'api-chain-1', 'delete', (('certificate', 'api'),))]
 
 
-def test_a_deployment_failure_stops_the_bundle_and_keeps_what_was_done():
-    desired = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, chain=CHAIN.intermediate.pem), ['production'])
-    client = FakeClient([('POST', '/apiops/projects/p/certificates/', report('production', failed=('production',)))])
-    resources = []
-    failure = bundles.reconcile_bundle(client, 'p', desired, server_state(), False, 1, resources)
-    assert 'deployment failed in production' in failure
-    assert [r['name'] for r in resources] == ['api'] and len(client.calls) == 1
+def test_an_absent_bundle_deletes_its_key_then_its_certificates():
+    with_chain = bundles.desired_bundle(spec(certificate=CHAIN.bundle(with_root=False)), ['production'])
+    state = server_state([stored(c) for c in with_chain['certificates']], [stored_key()])
+    gone = bundles.desired_bundle(spec(state='absent'), [])
+    assert planned(bundles.plan([gone], state, 'p')) == [
+        ('api', 'key', 'api', 'delete', ()),
+        ('api', 'certificate', 'api', 'delete', (('key', 'api'),)),
+        ('api', 'certificate', 'api-chain-1', 'delete', (('key', 'api'), ('certificate', 'api')))]
+    assert bundles.plan([gone], server_state(), 'p') == []
+
+
+def test_every_change_comes_after_the_changes_it_depends_on():
+    specs = [spec(name='b%d' % i, certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_pem()) for i in range(3)]
+    changes = bundles.plan([bundles.desired_bundle(s, ['production']) for s in specs], server_state(), 'p')
+    seen = set()
+    for change in changes:
+        assert set(change.depends_on) <= seen
+        seen.add(change.key)
+    assert [c.group for c in changes] == ['b0'] * 4 + ['b1'] * 4 + ['b2'] * 4
 
 
 def test_an_unquoted_number_in_an_environment_mapping_is_refused_before_any_write():

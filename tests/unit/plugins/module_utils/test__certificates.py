@@ -12,14 +12,12 @@ import datetime
 import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import EnvironmentCheck, InvalidInput, jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate, make_chain, utc
 
-OLD = make_certificate('old.example.com', key_kind='ec')
-NEW = make_certificate('new.example.com', key_kind='ec')
+OLD = make_certificate('old.example.com')
+NEW = make_certificate('new.example.com')
 PATH = '/apiops/projects/demo/certificates/api/'
 LIST_PATH = '/apiops/projects/demo/certificates/'
 
@@ -37,12 +35,11 @@ def desired(issued=NEW, environments=('staging', 'production'), alias='api-alias
                                      environments=list(environments))
 
 
-def error_404():
-    return ApinizerError('no such path', status=404, error='not_found', description='No handler found')
+def current(issued=OLD, **kwargs):
+    return certs.current_certificate(server_entry(issued, **kwargs))
 
 
-def not_found():
-    return ApinizerError('gone', status=400, error='bad_request', description='Certificate (name: api) is not found!')
+OPTIONS = certs.CertificateOptions('demo')
 
 
 def test_desired_certificate_normalises_and_fingerprints():
@@ -97,137 +94,64 @@ def test_differences_compare_thumbprint_alias_description_and_environment_set(ch
     assert certs.differences(desired(**arguments), current) == expected
 
 
-def test_plan():
-    current = certs.current_certificate(server_entry(OLD))
-    assert certs.plan(desired(OLD), None, 'present') == 'create'
-    assert certs.plan(desired(OLD), current, 'present') is None
-    assert certs.plan(desired(OLD), current, 'present', force=True) == 'update'
-    assert certs.plan(desired(NEW), current, 'present') == 'update'
-    assert certs.plan(None, current, 'absent') == 'delete'
-    assert certs.plan(None, None, 'absent') is None
+def test_a_certificate_the_server_holds_as_desired_plans_nothing_and_no_request():
+    change = certs.plan(desired(OLD), current(), OPTIONS)
+    assert (change.kind, change.name, change.action, change.request) == ('certificate', 'api', 'none', None)
+    assert change.diff == {'before': {}, 'after': {}} and change.after == change.before
 
 
-def test_form_and_replace_query():
-    data, files = certs.form(desired(description='d'))
-    assert data == {'certificateName': 'api', 'alias': 'api-alias', 'certificateDescription': 'd',
-                    'environmentList': 'production,staging'}
-    assert files['pemEncodedFile'][1] == NEW.pem
-    assert 'certificateName' not in certs.form(desired(), include_name=False)[0]
-    assert jwk_update_params() == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
-    assert jwk_update_params('update', 'all_projects') == {
-        'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true', 'updateScope': 'ALL_PROJECTS'}
+def test_a_missing_certificate_plans_one_multipart_post():
+    change = certs.plan(desired(NEW, description='d'), None, OPTIONS)
+    assert change.action == 'create'
+    assert (change.request.method, change.request.path, change.request.params) == ('POST', LIST_PATH, None)
+    sent = change.request.body()
+    assert sent['data'] == {'certificateName': 'api', 'alias': 'api-alias', 'certificateDescription': 'd',
+                            'environmentList': 'production,staging'}
+    assert sent['files']['pemEncodedFile'] == ('api.pem', NEW.pem, 'application/x-pem-file')
+    assert change.diff['before'] == {} and change.diff['after']['sha1_thumbprint'] == NEW.sha1
+    assert set(change.diff['after']) == set(('name',) + certs.DIFF_FIELDS)
+    assert change.restore is None and not change.read_first
 
 
-def test_check_mode_predicts_and_sends_nothing():
-    client = FakeClient()
-    result = certs.reconcile(client, 'demo', desired(NEW), certs.current_certificate(server_entry(OLD)), check_mode=True)
-    assert (result['action'], result['changed'], client.calls) == ('updated', True, [])
-    before = result['diff']['before']
+def test_a_new_certificate_plans_a_replace_with_the_jwk_query_and_a_copy_to_restore():
+    options = OPTIONS._replace(jwk_update_action='update', jwk_update_scope='all_projects')
+    change = certs.plan(desired(NEW), current(), options)
+    assert (change.action, change.request.method, change.request.path) == ('update', 'PUT', PATH)
+    assert change.request.params == {'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true',
+                                     'updateScope': 'ALL_PROJECTS'}
+    assert 'certificateName' not in change.request.body()['data']
+    before, after = change.diff['before'], change.diff['after']
     assert (before['name'], before['sha1_thumbprint'], before['subject']) == ('api', OLD.sha1, 'CN=old.example.com')
+    assert after['sha1_thumbprint'] == NEW.sha1
     assert not set(before) & set(['alias', 'description', 'environments'])
-    assert result['diff']['after']['sha1_thumbprint'] == NEW.sha1
+    restore = change.restore
+    assert (restore.sha1_thumbprint, restore.alias, restore.environments) == (OLD.sha1, 'api-alias',
+                                                                             ['production', 'staging'])
+    assert (restore.request.method, restore.request.path) == ('POST', LIST_PATH)
+    assert restore.request.body()['files']['pemEncodedFile'][1] == OLD.pem
 
 
-def test_create_posts_the_multipart_form_and_reports_deployment():
-    client = FakeClient([('POST', LIST_PATH, report('production', 'staging'))])
-    result = certs.reconcile(client, 'demo', desired(NEW), None)
-    assert result['action'] == 'created' and result['failure'] is None
-    assert result['diff'] == {'before': {}, 'after': dict((k, result['after'][k]) for k in ('name',) + certs.DIFF_FIELDS)}
-    assert client.calls[0]['data']['environmentList'] == 'production,staging'
-    assert result['deployment']['environments'] == [
-        {'name': 'production', 'success': True, 'message': 'Deployed successfully'},
-        {'name': 'staging', 'success': True, 'message': 'Deployed successfully'}]
+def test_a_replace_planned_from_a_list_without_content_reads_the_certificate_first():
+    change = certs.plan(desired(NEW), current(content=False), OPTIONS)
+    assert change.action == 'update' and change.restore is None and change.read_first
+    from_get = certs.entry_from_answer(server_entry(OLD, content=False))
+    assert not certs.plan(desired(NEW), from_get, OPTIONS).read_first
 
 
-def test_unchanged_sends_nothing():
-    client = FakeClient()
-    result = certs.reconcile(client, 'demo', desired(OLD), certs.current_certificate(server_entry(OLD)))
-    assert result['action'] == 'unchanged' and not result['changed'] and client.calls == []
-
-
-def test_deployment_failure_names_each_failed_environment():
-    client = FakeClient([('POST', LIST_PATH, report('production', 'staging', failed=('staging',)))])
-    result = certs.reconcile(client, 'demo', desired(NEW), None)
-    assert result['failure'] == ('Certificate api was stored, but its deployment failed in staging (staging: Pod '
-                                 'unreachable). Run again with force=true to deploy it again (a server that leaves '
-                                 'the failed environment out of the certificate is redeployed by a plain run too).')
-
-
-def test_replace_from_a_list_without_content_reads_the_old_certificate_first():
-    client = FakeClient([('GET', PATH, {'resultList': [server_entry(OLD)]}),
-                         ('PUT', PATH, report('production', 'staging'))])
-    result = certs.reconcile(client, 'demo', desired(NEW), certs.current_certificate(server_entry(OLD, content=False)),
-                             jwk_update_action='update', jwk_update_scope='same_project')
-    assert result['action'] == 'updated' and result['failure'] is None
-    assert client.calls[1]['params']['jwkUpdateAction'] == 'UPDATE'
-    assert 'certificateName' not in client.calls[1]['data']
-
-
-def test_a_replace_whose_create_half_failed_puts_the_old_certificate_back():
-    failure = ApinizerError('create failed', status=500, error='internal_error', description='create failed')
-    client = FakeClient([('PUT', PATH, failure), ('GET', PATH, not_found()),
-                         ('POST', LIST_PATH, report('production', 'staging'))])
-    current = certs.current_certificate(server_entry(OLD))
-    result = certs.reconcile(client, 'demo', desired(NEW, alias='new-alias'), current)
-    restored = client.calls[2]
-    assert restored['data'] == {'certificateName': 'api', 'alias': 'api-alias', 'certificateDescription': '',
-                                'environmentList': 'production,staging'}
-    assert restored['files']['pemEncodedFile'][1] == OLD.pem
-    assert 'was put back in production, staging' in result['failure']
-    assert result['after']['sha1_thumbprint'] == OLD.sha1
-
-
-def test_a_failed_restore_raises_naming_both_failures():
-    client = FakeClient([('PUT', PATH, ApinizerError('create failed', status=500)), ('GET', PATH, not_found()),
-                         ('POST', LIST_PATH, ApinizerError('restore failed', status=500))])
-    with pytest.raises(ApinizerError) as caught:
-        certs.reconcile(client, 'demo', desired(NEW), certs.current_certificate(server_entry(OLD)))
-    assert 'putting the previous certificate (SHA-1 %s) back failed too' % OLD.sha1 in str(caught.value)
-
-
-@pytest.mark.parametrize('failure, script', [
-    (ApinizerError('dropped', outcome_unknown=True), []),
-    (ApinizerError('alias used', status=400), [('GET', PATH, {'resultList': [server_entry(OLD)]})]),
+@pytest.mark.parametrize('options, current_issued, action', [
+    (OPTIONS._replace(force=True), OLD, 'update'),
+    (OPTIONS._replace(state='absent'), OLD, 'delete'),
+    (OPTIONS._replace(state='absent'), None, 'none'),
 ])
-def test_no_restore_when_the_outcome_is_unknown_or_the_old_certificate_is_still_there(failure, script):
-    client = FakeClient([('PUT', PATH, failure)] + script)
-    with pytest.raises(ApinizerError):
-        certs.reconcile(client, 'demo', desired(NEW), certs.current_certificate(server_entry(OLD)))
-    assert client.writes == ['PUT']
-
-
-def test_absent_and_already_gone_sends_nothing():
-    client = FakeClient()
-    result = certs.reconcile(client, 'demo', None, None, state='absent')
-    assert (result['action'], result['changed'], result['after'], client.calls) == ('unchanged', False, {}, [])
-
-
-def test_unknown_environments_are_refused_before_the_write_and_in_check_mode():
-    for check_mode in (False, True):
-        client = FakeClient([('GET', '/apiops/environments/demo', {'resultList': [{'name': 'production'}]})])
-        with pytest.raises(InvalidInput) as caught:
-            certs.reconcile(client, 'demo', desired(NEW, environments=['production', 'moon']), None,
-                            check_mode=check_mode, check_environments=EnvironmentCheck(client, 'demo'))
-        assert str(caught.value) == 'environments: the project demo has no environment moon; it has production.'
-        assert client.writes == []
-
-
-def test_the_environments_are_read_once_and_only_when_a_write_is_planned():
-    client = FakeClient([('GET', '/apiops/environments/demo', error_404()),
-                         ('GET', '/apiops/environments/demo/', {'resultList': [{'name': 'production'}, {'name': 'staging'}]}),
-                         ('POST', LIST_PATH, report('production', 'staging'))])
-    check = EnvironmentCheck(client, 'demo')
-    certs.reconcile(client, 'demo', desired(OLD), certs.current_certificate(server_entry(OLD)), check_environments=check)
-    assert client.calls == []
-    certs.reconcile(client, 'demo', desired(NEW), None, check_environments=check)
-    check(['production'])
-    assert [c['method'] for c in client.calls] == ['GET', 'GET', 'POST']
-
-
-def test_delete():
-    client = FakeClient([('DELETE', PATH, report('production'))])
-    result = certs.reconcile(client, 'demo', None, certs.current_certificate(server_entry(OLD)), state='absent')
-    assert result['action'] == 'deleted' and result['after'] == {} and result['diff']['after'] == {}
+def test_force_and_absent(options, current_issued, action):
+    wanted = desired(OLD) if options.state == 'present' else certs.absent('api')
+    change = certs.plan(wanted, current(current_issued) if current_issued else None, options)
+    assert change.action == action
+    if action == 'delete':
+        assert (change.request.method, change.request.path, change.request.body) == ('DELETE', PATH, None)
+        assert change.after == {} and change.diff['after'] == {} and change.diff['before']['sha1_thumbprint'] == OLD.sha1
+    if action == 'none':
+        assert change.after == {} and change.request is None
 
 
 def test_certificate_info_days_remaining_and_expiry_flag():

@@ -14,7 +14,13 @@ import requests
 from requests.adapters import BaseAdapter
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _client
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, ApinizerError, Literal, converge
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import (
+    ApinizerClient,
+    ApinizerError,
+    Literal,
+    jwk_update_params,
+)
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 
 BASE = 'https://apinizer.test'
 TOKEN = 'tok-3c1f8e0b9d6a4f2e8b7c5a1d0e9f8a7b-unit-secret'
@@ -231,46 +237,6 @@ def test_tls_settings_win_over_requests_ca_bundle(monkeypatch, settings, expecte
     assert adapter.send_kwargs[0]['verify'] == expected
 
 
-def test_converge_reruns_the_attempt_only_after_an_unknown_outcome():
-    calls = []
-
-    def attempt():
-        calls.append(1)
-        if len(calls) == 1:
-            raise ApinizerError('dropped', outcome_unknown=True)
-        return 'converged'
-
-    assert converge(attempt, retries=3) == 'converged'
-    assert len(calls) == 2
-
-    def refused():
-        calls.append(1)
-        raise ApinizerError('refused', status=400)
-
-    del calls[:]
-    with pytest.raises(ApinizerError):
-        converge(refused, retries=3)
-    assert len(calls) == 1
-
-
-def test_converge_reports_a_lost_write_that_took_effect_as_done():
-    planned = dict(action='created', changed=True, after={'name': 'c'}, diff={'before': {}, 'after': {'name': 'c'}},
-                   deployment=None, failure=None)
-    answers = []
-
-    def attempt():
-        if not answers:
-            answers.append(1)
-            lost = ApinizerError('dropped', outcome_unknown=True)
-            lost.planned_result = planned
-            raise lost
-        return dict(action='unchanged', changed=False, after={'name': 'c', 'seen': True}, diff={}, deployment=None,
-                    failure=None)
-
-    result = converge(attempt, retries=2)
-    assert (result['action'], result['changed'], result['after']) == ('created', True, {'name': 'c', 'seen': True})
-
-
 @pytest.mark.parametrize('method, status, description, race', [
     ('POST', 400, 'Certificate (name: c) is already exist!', True),
     ('POST', 409, 'duplicate', True),
@@ -283,30 +249,42 @@ def test_races_between_read_and_write_are_recognised(method, status, description
     assert ApinizerError('x', status=status, description=description, method=method).is_race is race
 
 
-def test_converge_rereads_after_a_race_and_reports_what_it_finds():
-    calls = []
-
-    def attempt():
-        calls.append(1)
-        if len(calls) == 1:
-            raise ApinizerError('exists', status=400, description='Key (name: k) is already exist!', method='POST')
-        return dict(action='unchanged', changed=False, after={'name': 'k'}, deployment=None, failure=None)
-
-    assert converge(attempt, retries=3)['action'] == 'unchanged'
-    assert len(calls) == 2
+def test_each_call_asks_for_the_media_type_its_endpoint_returns():
+    client, adapter = make_client([(200, {'resultList': []}), (200, b'PK\x03\x04zip'), (200, {'success': True})])[:2]
+    client.get('/apiops/projects/p/certificates/')
+    assert client.request('GET', '/apiops/projects/p/certificates/c/export/', raw=True) == b'PK\x03\x04zip'
+    client.request('POST', '/apiops/projects/p/keys/', json={'name': 'k'})
+    accepted = [request.headers['Accept'] for request in adapter.sent]
+    assert accepted == ['application/json', 'application/octet-stream, application/json;q=0.5', 'application/json']
 
 
-def test_connection_argument_spec_has_env_fallbacks_and_secrets_are_no_log():
-    spec = _client.connection_argument_spec()
-    assert spec['token']['no_log'] is True and spec['password']['no_log'] is True
-    fallbacks = dict((name, option['fallback'][1][0]) for name, option in spec.items() if 'fallback' in option)
-    assert fallbacks == {'url': 'APINIZER_URL', 'token': 'APINIZER_TOKEN', 'username': 'APINIZER_USERNAME',
-                         'password': 'APINIZER_PASSWORD', 'validate_certs': 'APINIZER_VALIDATE_CERTS',
-                         'ca_path': 'APINIZER_CA_PATH', 'timeout': 'APINIZER_TIMEOUT', 'project': 'APINIZER_PROJECT'}
+def test_environment_names_take_the_path_with_or_without_the_trailing_slash():
+    client, adapter = make_client([error(404, 'not_found', 'No handler found'),
+                                   (200, {'resultList': [{'name': 'production'}, {'name': 'staging'}]})])[:2]
+    assert client.environment_names('demo') == ['production', 'staging']
+    assert [r.path_url for r in adapter.sent] == ['/apiops/environments/demo', '/apiops/environments/demo/']
+    client, adapter = make_client([(200, {'resultList': [{'name': 'production'}]})])[:2]
+    assert client.environment_names('demo') == ['production'] and len(adapter.sent) == 1
 
 
-class FailingModule(object):
-    """The part of AnsibleModule that from_module uses; fail_json raises so that the test sees the message."""
+@pytest.mark.parametrize('answer, expected', [
+    ((200, {'success': True, 'resultList': [{'name': 'c', 'description': 'd'}]}), {'name': 'c', 'description': 'd'}),
+    ((200, {'name': 'c'}), {'name': 'c'}),
+    ((200, {'success': True, 'resultList': []}), None),
+    (error(400, 'bad_request', 'Certificate (name: c) is not found!'), None),
+])
+def test_get_one_unwraps_the_one_element_result_list(answer, expected):
+    assert make_client([answer]).client.get_one('/apiops/projects/p/certificates/c/') == expected
+
+
+def test_the_jwk_query_speaks_to_newer_and_older_servers():
+    assert jwk_update_params() == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
+    assert jwk_update_params('update', 'all_projects') == {
+        'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true', 'updateScope': 'ALL_PROJECTS'}
+
+
+class ConnectionModule(object):
+    """The part of AnsibleModule that from_module uses."""
 
     def __init__(self, **params):
         self.params = dict(url=BASE, token=TOKEN, username=None, password=None, validate_certs=True, ca_path=None,
@@ -317,8 +295,27 @@ class FailingModule(object):
     def warn(self, text):
         self.warnings.append(text)
 
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs['msg'])
+
+def test_from_module_raises_on_unusable_options_and_warns_only_where_a_certificate_is_skipped():
+    with pytest.raises(InvalidInput) as caught:
+        ApinizerClient.from_module(ConnectionModule(url='ftp://x'))
+    assert "url 'ftp://x' is not a usable address" in str(caught.value)
+    plain = ConnectionModule(url='http://127.0.0.1:8080', validate_certs=False)
+    ApinizerClient.from_module(plain)
+    assert plain.warnings == []
+    tls = ConnectionModule(url='https://apinizer.test', validate_certs=False)
+    ApinizerClient.from_module(tls)
+    assert tls.warnings == ['validate_certs is false: the TLS certificate of https://apinizer.test is not verified. '
+                            'Set ca_path to the CA that signed it instead.']
+
+
+def test_connection_argument_spec_has_env_fallbacks_and_secrets_are_no_log():
+    spec = _client.connection_argument_spec()
+    assert spec['token']['no_log'] is True and spec['password']['no_log'] is True
+    fallbacks = dict((name, option['fallback'][1][0]) for name, option in spec.items() if 'fallback' in option)
+    assert fallbacks == {'url': 'APINIZER_URL', 'token': 'APINIZER_TOKEN', 'username': 'APINIZER_USERNAME',
+                         'password': 'APINIZER_PASSWORD', 'validate_certs': 'APINIZER_VALIDATE_CERTS',
+                         'ca_path': 'APINIZER_CA_PATH', 'timeout': 'APINIZER_TIMEOUT', 'project': 'APINIZER_PROJECT'}
 
 
 @pytest.mark.parametrize('params, expected', [
@@ -331,26 +328,27 @@ class FailingModule(object):
     (dict(timeout=0), 'timeout must be greater than 0 seconds; it is 0'),
     (dict(timeout=-1.5), 'timeout must be greater than 0 seconds'),
     (dict(retries=-1), 'retries must be 0 or more; it is -1'),
+    (dict(project=' '), 'project must name an Apinizer project; it is empty (option project / APINIZER_PROJECT).'),
     (dict(ca_path='/nonexistent/ca.pem'), 'ca_path: /nonexistent/ca.pem does not exist.'),
     (dict(client_cert='/nonexistent/client.pem'), 'client_cert: /nonexistent/client.pem does not exist.'),
     (dict(client_cert=__file__, client_key='/nonexistent/client.key'), 'client_key: /nonexistent/client.key does not exist.'),
 ])
 def test_unusable_connection_options_fail_before_any_request(params, expected):
-    with pytest.raises(AssertionError) as caught:
-        ApinizerClient.from_module(FailingModule(**params))
+    with pytest.raises(InvalidInput) as caught:
+        ApinizerClient.from_module(ConnectionModule(**params))
     assert expected in str(caught.value)
 
 
 @pytest.mark.parametrize('url', ['https://apinizer.example.com', 'http://127.0.0.1:8943', 'https://[::1]:8443/',
                                  'https://apinizer.example.com/base/path'])
 def test_usable_urls_are_accepted(url):
-    assert _client.connection_problem(FailingModule(url=url).params) is None
-    assert ApinizerClient.from_module(FailingModule(url=url)).base_url == url.rstrip('/')
+    assert _client.connection_problem(ConnectionModule(url=url).params) is None
+    assert ApinizerClient.from_module(ConnectionModule(url=url)).base_url == url.rstrip('/')
 
 
 @pytest.mark.parametrize('option, value', [('token', TOKEN + '\n'), ('token', ' ' + TOKEN), ('password', 'pw\tx')])
 def test_tokens_and_passwords_with_whitespace_are_refused_before_any_request(option, value):
-    params = dict(url=BASE, timeout=30, retries=3)
+    params = dict(url=BASE, timeout=30, retries=3, project='demo')
     params[option] = value
     problem = _client.connection_problem(params)
     assert problem.startswith('%s holds spaces, a line break or control characters' % option)

@@ -12,16 +12,16 @@ import hashlib
 import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
-from ansible_collections.apinizer.apiops.plugins.module_utils._common import InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 
 RSA = pki.cached_key('rsa')
 AES_256 = bytes(range(32))
 AES_B64 = base64.b64encode(AES_256).decode('ascii')
 PATH = '/apiops/projects/demo/keys/k/'
 LIST_PATH = '/apiops/projects/demo/keys/'
+OPTIONS = keys.KeyOptions('demo')
 
 
 def env(name, alias='', content='Y29udGVudA==', fingerprint=None):
@@ -103,77 +103,51 @@ def test_list_entries_resolve_environment_ids():
     assert current['environments'][0]['name'] == 'production'
 
 
-def test_plan_update_content():
-    desired = keys.desired_key('k', 'secret_key', [env('production')])
-    current = keys.current_key(server_key([('production', '')]))
-    assert keys.plan(desired, current, 'present') is None
-    assert keys.plan(desired, current, 'present', update_content='always') == 'update'
-    assert keys.plan(desired, current, 'present', force=True) == 'update'
-    assert keys.plan(desired, None, 'present') == 'create'
-    assert keys.plan(None, current, 'absent') == 'delete'
+@pytest.mark.parametrize('options, stored, action', [
+    (OPTIONS, True, 'none'),
+    (OPTIONS._replace(update_content='always'), True, 'update'),
+    (OPTIONS._replace(force=True), True, 'update'),
+    (OPTIONS, False, 'create'),
+    (OPTIONS._replace(state='absent'), True, 'delete'),
+    (OPTIONS._replace(state='absent'), False, 'none'),
+])
+def test_plan_sends_content_on_create_and_on_request_only(options, stored, action):
+    wanted = keys.desired_key('k', 'secret_key', [env('production')]) if options.state == 'present' else keys.absent('k')
+    change = keys.plan(wanted, keys.current_key(server_key([('production', '')])) if stored else None, options)
+    assert (change.kind, change.name, change.action) == ('key', 'k', action)
+    expected = dict(create=('POST', LIST_PATH), update=('PUT', PATH), delete=('DELETE', PATH)).get(action)
+    assert (change.request.method, change.request.path) == expected if expected else change.request is None
+    assert change.sends_material is (action in ('create', 'update'))
 
 
 def test_an_update_carries_content_for_every_environment_it_names():
     desired = keys.desired_key('k', 'secret_key', [env('production', 'p', 'UFJPRA=='), env('staging', '', 'U1RBRw==')])
-    client = FakeClient([('PUT', PATH, report('production', 'staging'))])
-    result = keys.reconcile(client, 'demo', desired, keys.current_key(server_key([('production', 'p')])))
-    sent = client.calls[0]
-    assert result['action'] == 'updated'
-    assert sent['params'] == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
-    assert sent['json'] == {'name': 'k', 'description': '', 'keyType': 'SECRET_KEY', 'cryptoKeyInfoEnvironmentList': [
-        {'environmentName': 'production', 'content': 'UFJPRA==', 'alias': 'p'},
-        {'environmentName': 'staging', 'content': 'U1RBRw=='}]}
+    change = keys.plan(desired, keys.current_key(server_key([('production', 'p')])), OPTIONS)
+    assert change.action == 'update'
+    assert change.request.params == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
+    assert change.request.body() == {'json': {
+        'name': 'k', 'description': '', 'keyType': 'SECRET_KEY', 'cryptoKeyInfoEnvironmentList': [
+            {'environmentName': 'production', 'content': 'UFJPRA==', 'alias': 'p'},
+            {'environmentName': 'staging', 'content': 'U1RBRw=='}]}}
+    assert change.diff == {'before': {'name': 'k', 'environments': [{'name': 'production', 'alias': 'p'}]},
+                           'after': {'name': 'k', 'environments': [{'name': 'production', 'alias': 'p'},
+                                                                   {'name': 'staging', 'alias': ''}]}}
 
 
 def test_content_only_update_is_shown_without_material():
     desired = keys.desired_key('k', 'secret_key', [env('production', content=AES_B64)])
-    result = keys.reconcile(FakeClient(), 'demo', desired, keys.current_key(server_key([('production', '')])),
-                            check_mode=True, update_content='always')
-    assert result['changed'] and result['diff'] == {'before': {'name': 'k', 'content': 'stored'},
-                                                    'after': {'name': 'k', 'content': 'replaced'}}
-    assert AES_B64 not in repr(result)
+    change = keys.plan(desired, keys.current_key(server_key([('production', '')])),
+                       OPTIONS._replace(update_content='always'))
+    assert change.diff == {'before': {'name': 'k', 'content': 'stored'}, 'after': {'name': 'k', 'content': 'replaced'}}
+    assert AES_B64 not in repr((change.before, change.after, change.diff))
 
 
-def test_results_never_carry_material():
+def test_views_never_carry_material():
     desired = keys.desired_key('k', 'secret_key', [env('production', content=AES_B64)])
-    client = FakeClient([('POST', LIST_PATH, report('production'))])
-    result = keys.reconcile(client, 'demo', desired, None)
-    assert result['action'] == 'created'
-    assert AES_B64 not in repr(result)
-    assert result['after'] == {'name': 'k', 'description': '', 'key_type': 'secret_key',
-                               'environments': [{'name': 'production', 'alias': ''}]}
-
-
-def test_fetch_all_reads_keys_one_by_one_only_until_every_id_is_known():
-    listed = [dict(server_key([('production', 'a')], by_id=True), name='k1'),
-              dict(server_key([('production', 'b')], by_id=True), name='k2'),
-              dict(server_key([('production', 'c'), ('staging', 'd')], by_id=True), name='k3'),
-              dict(server_key([('staging', 'e')], by_id=True), name='k4')]
-    named_k1 = {'resultList': [dict(server_key([('production', 'a')]), name='k1')]}
-    named_k3 = {'resultList': [dict(server_key([('production', 'c'), ('staging', 'd')]), name='k3')]}
-    client = FakeClient([('GET', LIST_PATH, {'resultList': listed}),
-                         ('GET', '/apiops/projects/demo/keys/k1/', named_k1),
-                         ('GET', '/apiops/projects/demo/keys/k3/', named_k3)])
-    found = keys.fetch_all(client, 'demo')
-    assert [k['name'] for k in found] == ['k1', 'k2', 'k3', 'k4']
-    assert [e['name'] for e in found[3]['environments']] == ['staging']
-    assert len(client.calls) == 3
-
-
-def test_fetch_all_settles_keys_with_a_known_id_set_and_one_alias_without_a_get():
-    listed = [dict(server_key([('production', 'same'), ('staging', 'same')], by_id=True), name='k1'),
-              dict(server_key([('staging', 'x'), ('production', 'x')], by_id=True), name='k2'),
-              dict(server_key([('production', 'a'), ('staging', 'b')], by_id=True), name='k3')]
-    named_k1 = {'resultList': [dict(server_key([('production', 'same'), ('staging', 'same')]), name='k1')]}
-    named_k3 = {'resultList': [dict(server_key([('production', 'a'), ('staging', 'b')]), name='k3')]}
-    client = FakeClient([('GET', LIST_PATH, {'resultList': listed}),
-                         ('GET', '/apiops/projects/demo/keys/k1/', named_k1),
-                         ('GET', '/apiops/projects/demo/keys/k3/', named_k3)])
-    found = keys.fetch_all(client, 'demo')
-    assert found[1]['environments'] == [dict(name='production', alias='x', environment_id=None),
-                                        dict(name='staging', alias='x', environment_id=None)]
-    assert [e['alias'] for e in found[2]['environments']] == ['a', 'b']
-    assert len(client.calls) == 3
+    change = keys.plan(desired, None, OPTIONS)
+    assert AES_B64 not in repr((change.before, change.after, change.diff))
+    assert change.after == {'name': 'k', 'description': '', 'key_type': 'secret_key',
+                            'environments': [{'name': 'production', 'alias': ''}]}
 
 
 def test_a_key_type_the_server_spells_its_own_way_is_not_compared():
@@ -184,5 +158,5 @@ def test_a_key_type_the_server_spells_its_own_way_is_not_compared():
 def test_the_diff_of_a_description_change_shows_only_the_description():
     desired = keys.desired_key('k', 'private_key', [env('production', fingerprint='AB' * 32)], description='new')
     current = keys.current_key(server_key([('production', '')], key_type='PRIVATE_KEY'))
-    result = keys.reconcile(FakeClient(), 'demo', desired, current, check_mode=True)
-    assert result['diff'] == {'before': {'name': 'k', 'description': ''}, 'after': {'name': 'k', 'description': 'new'}}
+    change = keys.plan(desired, current, OPTIONS)
+    assert change.diff == {'before': {'name': 'k', 'description': ''}, 'after': {'name': 'k', 'description': 'new'}}

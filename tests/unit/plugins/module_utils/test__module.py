@@ -11,10 +11,10 @@ import json
 import pytest
 
 from ansible.module_utils import basic
-from ansible_collections.apinizer.apiops.plugins.module_utils import _common
+from ansible_collections.apinizer.apiops.plugins.module_utils import _module
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
 
-LEAF = pki.make_certificate('leaf.example.com', key_kind='ec')
+LEAF = pki.make_certificate('leaf.example.com')
 SECRET = 'c2VjcmV0LWtleS0xMjM0NTY3ODkwYWJjZGVm'
 
 
@@ -22,7 +22,7 @@ def test_a_private_key_in_an_option_that_is_not_secret_is_masked():
     combined = LEAF.pem + LEAF.key_pem()
     params = dict(certificate=LEAF.key_pem(), description='no key here',
                   bundles=[dict(name='b', certificate=combined, chain=LEAF.pem, environments=['production'])])
-    assert _common.free_form_secrets(params) == set([LEAF.key_pem(), combined])
+    assert _module.free_form_secrets(params) == set([LEAF.key_pem(), combined])
 
 
 def test_every_value_of_an_environments_mapping_but_name_alias_and_paths_is_masked():
@@ -31,7 +31,7 @@ def test_every_value_of_an_environments_mapping_but_name_alias_and_paths_is_mask
     params = dict(environments=['staging', mapping],
                   bundles=[dict(name='b', environments=[dict(name='dev', secret_key=SECRET + 'x')])],
                   description='plain')
-    assert _common.free_form_secrets(params) == set([SECRET, 'pw-1', 'typo-secret', SECRET + 'x'])
+    assert _module.free_form_secrets(params) == set([SECRET, 'pw-1', 'typo-secret', SECRET + 'x'])
 
 
 def test_an_argument_spec_failure_does_not_echo_environment_secrets(monkeypatch, capsys):
@@ -41,7 +41,7 @@ def test_an_argument_spec_failure_does_not_echo_environment_secrets(monkeypatch,
     monkeypatch.setattr(basic, '_ANSIBLE_ARGS', json.dumps(args).encode('utf-8'))
     monkeypatch.setattr(basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
     with pytest.raises(SystemExit):
-        _common.ApinizerModule(argument_spec=dict(name=dict(type='str'), key_type=dict(type='str'),
+        _module.ApinizerModule(argument_spec=dict(name=dict(type='str'), key_type=dict(type='str'),
                                                   environments=dict(type='list', elements='raw')),
                                required_if=[('name', 'k', ('key_type',))])
     output = capsys.readouterr().out
@@ -61,5 +61,5 @@ def test_the_key_material_sent_is_masked_and_scrubbed():
 
     desired_key = dict(name='k', environments=[dict(name='production', content='QUJDREVGR0g='), dict(name='staging')])
     module, client = Module(), Client()
-    _common.hide_sent_key_material(module, client, [desired_key, None])
+    _module.hide_sent_key_material(module, client, [desired_key, None])
     assert module.no_log_values == set(['QUJDREVGR0g=']) and client.hidden == ['QUJDREVGR0g=']

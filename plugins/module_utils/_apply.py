@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+# Do not use this from other collections or your own plugins!
+
+"""Plan values and the one executor that writes them.
+
+The resource layers (_certificates, _keys, _bundles) plan: they return Change values and do no I/O. apply() is the
+only code that sends a write. It reads the deployment report of each answer, re-reads and re-plans after a write
+whose outcome is unknown or that raced another run (never repeating the write blindly), and puts back a
+certificate whose replace failed after the server had deleted the old one. Results come back in plan order."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from collections import namedtuple
+
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+
+ACTIONS = ('create', 'update', 'delete', 'none')
+# What an applied change did, as the modules report it.
+DONE = dict(create='created', update='updated', delete='deleted', none='unchanged')
+DONE_ACTIONS = tuple(DONE[action] for action in ACTIONS)
+KIND_LABELS = dict(certificate='Certificate', key='Key')
+
+
+class Request(namedtuple('Request', ['method', 'path', 'params', 'body'])):
+    """One write. body() builds the keyword arguments of the client's request() (json=..., or data=... and
+    files=...) when the write is sent, so that what a plan holds stays cheap and free of material until then."""
+
+    __slots__ = ()
+
+    def send(self, client):
+        return client.request(self.method, self.path, params=self.params, **(self.body() if self.body else {}))
+
+
+class Restore(namedtuple('Restore', ['request', 'sha1_thumbprint', 'alias', 'environments'])):
+    """How to put back the certificate a replace deletes first: its create, and what the message tells of it."""
+
+    __slots__ = ()
+
+
+class Change(namedtuple('Change', ['kind', 'name', 'action', 'before', 'after', 'diff', 'request', 'depends_on',
+                                   'group', 'desired', 'options', 'restore', 'read_first'])):
+    """One planned change of one stored object.
+
+    kind: certificate or key; action: create, update, delete or none; before/after: non-secret views of the
+    object as the server holds it and as it will be; diff: the changed non-secret fields; request: the write
+    (None for none); depends_on: (kind, name) of the changes that must succeed first; group: the bundle it belongs
+    to, or None; desired and options: what it was planned from, so that it can be planned again from a fresh
+    read; restore: a Restore for a certificate replace, or None; read_first: the current object must be read in
+    full before the write (a list without content gave no copy to restore)."""
+
+    __slots__ = ()
+
+    @property
+    def key(self):
+        return (self.kind, self.name)
+
+    @property
+    def label(self):
+        return '%s %s' % (KIND_LABELS[self.kind], self.name)
+
+    @property
+    def sends_material(self):
+        return self.kind == 'key' and self.action in ('create', 'update')
+
+
+class Outcome(namedtuple('Outcome', ['change', 'action', 'deployment', 'failure'])):
+    """What applying (or, in check mode, predicting) one change gave: action is created, updated, deleted or
+    unchanged; deployment the report of the write (None when nothing was sent); failure a message, or None."""
+
+    __slots__ = ()
+
+    @property
+    def changed(self):
+        return self.action != 'unchanged'
+
+    @property
+    def after(self):
+        return self.change.after
+
+
+class Applied(namedtuple('Applied', ['outcomes', 'failure', 'error'])):
+    """The outcomes of the changes that were processed, in plan order; failure: the message of the first failure
+    (a failed deployment, a restored replace, or an API error), after which nothing more was sent; error: the
+    ApinizerError behind it, or None."""
+
+    __slots__ = ()
+
+
+def planned_action(present, exists, update_wanted):
+    """create, update, delete or none: from whether the object should exist, whether it does, and whether the
+    stored one should be sent again (it differs, or force)."""
+    if not present:
+        return 'delete' if exists else 'none'
+    if not exists:
+        return 'create'
+    return 'update' if update_wanted else 'none'
+
+
+def unchanged(kind, name, shown, desired, options):
+    """The change of an object that needs none: before and after are the same view."""
+    return Change(kind, name, 'none', shown, shown, dict(before={}, after={}), None, (), None, desired, options, None,
+                  False)
+
+
+def field_diff(name, before, after):
+    """Ansible diff of the fields that differ; before={} on create, after={} on delete."""
+    if not before:
+        return dict(before={}, after=after or {})
+    if not after:
+        return dict(before=before, after={})
+    fields = [key for key in after if before.get(key) != after.get(key)]
+    return dict(before=dict([('name', name)] + [(key, before.get(key)) for key in fields]),
+                after=dict([('name', name)] + [(key, after.get(key)) for key in fields]))
+
+
+def deployment_report(response):
+    """The deployment report of a write answer, in the collection's return format."""
+    result = (response or {}).get('deploymentResult') or {}
+    environments = [dict(name=entry.get('environmentName'), success=bool(entry.get('success')),
+                         message=entry.get('message') or '')
+                    for entry in result.get('environmentResults') or []]
+    success = result.get('success')
+    if success is None:
+        success = all(entry['success'] for entry in environments)
+    return dict(success=bool(success), message=result.get('message') or '', environments=environments)
+
+
+def deployment_failure_message(change, report):
+    """None when every environment deployed; else a message naming each failed environment and the way to
+    deploy there again: the server keeps the object, so a plain rerun finds nothing to do."""
+    if report['success']:
+        return None
+    failed = [e for e in report['environments'] if not e['success']]
+    names = ', '.join(e['name'] or '?' for e in failed) or 'some environment'
+    details = '; '.join('%s: %s' % (e['name'] or '?', e['message']) for e in failed) or report['message']
+    return ('%s was stored, but its deployment failed in %s (%s). The server keeps it stored, so a plain rerun '
+            'finds nothing to do: run again with force=true to deploy it again.' % (change.label, names, details))
+
+
+def predict(changes):
+    """Check mode: the outcome each change would have, nothing sent."""
+    return [Outcome(change, DONE[change.action], None, None) for change in changes]
+
+
+def apply(client, changes, replan, retries):
+    """Send the planned changes in plan order (which keeps every change after those it depends on) and stop at
+    the first failure. replan(client, change) reads the object again and returns a fresh Change from the same
+    desired state and options; retries bounds the re-reads after lost or raced writes."""
+    outcomes = []
+    for change in changes:
+        try:
+            outcome = _apply_change(client, change, replan, retries)
+        except ApinizerError as exc:
+            return Applied(outcomes, str(exc), exc)
+        outcomes.append(outcome)
+        if outcome.failure:
+            return Applied(outcomes, outcome.failure, None)
+    return Applied(outcomes, None, None)
+
+
+def _apply_change(client, change, replan, retries):
+    """One change: send its write; after a write whose outcome is unknown, or one that raced another run (the
+    object appeared or went between our read and our write), read again and converge. When the re-read shows
+    nothing left to do after a lost write, that write did take effect."""
+    lost = None
+    attempts = 0
+    while True:
+        attempts += 1
+        if change.read_first:
+            change = replan(client, change)
+        if change.action == 'none':
+            if lost is not None:
+                return Outcome(lost._replace(after=change.after), DONE[lost.action], None, None)
+            return Outcome(change, 'unchanged', None, None)
+        try:
+            response = change.request.send(client)
+        except ApinizerError as exc:
+            if not (exc.outcome_unknown or exc.is_race):
+                if change.restore is not None:
+                    return _restore(client, change, exc, replan)
+                raise
+            if attempts > max(retries, 1):
+                raise
+            if exc.outcome_unknown and lost is None:
+                lost = change
+            change = replan(client, change)
+            continue
+        report = deployment_report(response)
+        return Outcome(change, DONE[change.action], report, deployment_failure_message(change, report))
+
+
+def _short(failure):
+    """status, code and description of a failure, for messages that tell a longer story."""
+    if failure.status is None:
+        return failure.message
+    return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description or 'no description')
+
+
+def _restore(client, change, failure, replan):
+    """A replace is a delete then a create on the server. When it failed and the old certificate is gone, put
+    it back; when it is still there, the failure is reported as it is."""
+    if replan(client, change).action != 'create':
+        raise failure
+    restore = change.restore
+    try:
+        report = deployment_report(restore.request.send(client))
+    except ApinizerError as restore_failure:
+        raise ApinizerError(
+            'Replacing certificate %s failed after the server deleted the old one (%s), and putting the previous '
+            'certificate (SHA-1 %s) back failed too (%s). Re-run the task to create it.'
+            % (change.name, _short(failure), restore.sha1_thumbprint, _short(restore_failure)),
+            status=failure.status, error=failure.error, description=failure.description, method=failure.method,
+            path=failure.path)
+    message = ('Replacing certificate %s failed after the server deleted the old one (%s). The previous certificate '
+               '(SHA-1 %s, alias %s) was put back in %s.'
+               % (change.name, _short(failure), restore.sha1_thumbprint, restore.alias, ', '.join(restore.environments)))
+    return Outcome(change._replace(after=change.before), 'updated', report, message)

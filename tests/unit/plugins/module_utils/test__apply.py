@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The executor: planned changes sent through a scripted client, and what it makes of each answer."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _server
+from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
+from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate
+
+OLD = make_certificate('old.example.com')
+NEW = make_certificate('new.example.com')
+PATH = '/apiops/projects/demo/certificates/api/'
+LIST_PATH = '/apiops/projects/demo/certificates/'
+KEY_PATH = '/apiops/projects/demo/keys/k/'
+OPTIONS = certs.CertificateOptions('demo')
+SECRET = base64.b64encode(b's' * 16).decode('ascii')
+
+
+def server_entry(issued, content=True):
+    return {'name': 'api', 'description': '', 'certificateEnvironmentList': [
+        dict({'environmentName': e, 'alias': 'api', 'sha1Thumbprint': issued.sha1},
+             **({'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} if content else {}))
+        for e in ('production', 'staging')]}
+
+
+def listed(issued=OLD, content=True):
+    return certs.current_certificate(server_entry(issued, content))
+
+
+def desired(issued=NEW):
+    return certs.desired_certificate('api', issued.pem, environments=['production', 'staging'])
+
+
+def apply(client, changes, retries=3):
+    return _apply.apply(client, changes, _server.replan, retries)
+
+
+def not_found():
+    return ApinizerError('gone', status=400, error='bad_request', description='Certificate (name: api) is not found!')
+
+
+def test_a_create_sends_the_planned_request_and_reads_the_deployment_report():
+    client = FakeClient([('POST', LIST_PATH, report('production', 'staging'))])
+    applied = apply(client, [certs.plan(desired(), None, OPTIONS)])
+    outcome = applied.outcomes[0]
+    assert (applied.failure, outcome.action, outcome.changed) == (None, 'created', True)
+    assert client.calls[0]['data']['environmentList'] == 'production,staging'
+    assert outcome.deployment == {'success': True, 'message': 'Deployment completed successfully', 'environments': [
+        {'name': 'production', 'success': True, 'message': 'Deployed successfully'},
+        {'name': 'staging', 'success': True, 'message': 'Deployed successfully'}]}
+
+
+def test_nothing_planned_sends_nothing():
+    client = FakeClient()
+    applied = apply(client, [certs.plan(desired(OLD), listed(), OPTIONS)])
+    assert [o.action for o in applied.outcomes] == ['unchanged'] and client.calls == []
+
+
+def test_a_failed_deployment_names_each_failed_environment_and_how_to_redeploy():
+    client = FakeClient([('POST', LIST_PATH, report('production', 'staging', failed=('staging',)))])
+    applied = apply(client, [certs.plan(desired(), None, OPTIONS)])
+    assert applied.failure == ('Certificate api was stored, but its deployment failed in staging (staging: Pod '
+                               'unreachable). The server keeps it stored, so a plain rerun finds nothing to do: run '
+                               'again with force=true to deploy it again.')
+    assert applied.outcomes[0].failure == applied.failure and applied.error is None
+
+
+def test_the_first_failure_stops_every_later_change():
+    client = FakeClient([('POST', LIST_PATH, ApinizerError('boom', status=500, method='POST', path=LIST_PATH))])
+    stored_key = keys.current_key({'name': 'k', 'keyType': 'SECRET_KEY', 'cryptoKeyInfoEnvironmentList': []})
+    changes = [certs.plan(desired(), None, OPTIONS),
+               keys.plan(keys.absent('k'), stored_key, keys.KeyOptions('demo', state='absent'))]
+    applied = apply(client, changes)
+    assert applied.outcomes == [] and applied.failure == 'boom' and applied.error.status == 500
+    assert client.writes == ['POST']
+
+
+def test_a_replace_planned_from_a_list_without_content_reads_the_old_certificate_first():
+    client = FakeClient([('GET', PATH, {'resultList': [server_entry(OLD)]}), ('PUT', PATH, report('production'))])
+    applied = apply(client, [certs.plan(desired(), listed(content=False), OPTIONS)])
+    assert [c['method'] for c in client.calls] == ['GET', 'PUT'] and applied.outcomes[0].action == 'updated'
+
+
+def test_a_replace_whose_create_half_failed_puts_the_old_certificate_back():
+    failure = ApinizerError('create failed', status=500, error='internal_error', description='create failed')
+    client = FakeClient([('PUT', PATH, failure), ('GET', PATH, not_found()),
+                         ('POST', LIST_PATH, report('production', 'staging'))])
+    applied = apply(client, [certs.plan(desired(), listed(), OPTIONS)])
+    restored = client.calls[2]
+    assert restored['data'] == {'certificateName': 'api', 'alias': 'api', 'certificateDescription': '',
+                                'environmentList': 'production,staging'}
+    assert restored['files']['pemEncodedFile'][1] == OLD.pem
+    assert applied.failure == ('Replacing certificate api failed after the server deleted the old one (500 '
+                               'internal_error: create failed). The previous certificate (SHA-1 %s, alias api) was '
+                               'put back in production, staging.' % OLD.sha1)
+    assert applied.outcomes[0].after['sha1_thumbprint'] == OLD.sha1
+
+
+def test_a_failed_restore_fails_naming_both_failures():
+    client = FakeClient([('PUT', PATH, ApinizerError('create failed', status=500)), ('GET', PATH, not_found()),
+                         ('POST', LIST_PATH, ApinizerError('restore failed', status=500))])
+    applied = apply(client, [certs.plan(desired(), listed(), OPTIONS)])
+    assert 'putting the previous certificate (SHA-1 %s) back failed too' % OLD.sha1 in applied.failure
+
+
+def test_no_restore_when_the_outcome_is_unknown_or_the_old_certificate_is_still_there():
+    still_there = FakeClient([('PUT', PATH, ApinizerError('alias used', status=400)),
+                              ('GET', PATH, {'resultList': [server_entry(OLD)]})])
+    assert apply(still_there, [certs.plan(desired(), listed(), OPTIONS)]).failure == 'alias used'
+    assert still_there.writes == ['PUT']
+    lost = FakeClient([('PUT', PATH, ApinizerError('dropped', outcome_unknown=True)),
+                       ('GET', PATH, {'resultList': [server_entry(NEW)]})])
+    applied = apply(lost, [certs.plan(desired(), listed(), OPTIONS)])
+    assert lost.writes == ['PUT'] and applied.failure is None
+
+
+def test_a_lost_write_that_took_effect_is_reported_as_done_without_sending_it_again():
+    client = FakeClient([('POST', LIST_PATH, ApinizerError('dropped', outcome_unknown=True, method='POST')),
+                         ('GET', PATH, {'resultList': [server_entry(NEW)]})])
+    applied = apply(client, [certs.plan(desired(), None, OPTIONS)])
+    outcome = applied.outcomes[0]
+    assert (outcome.action, outcome.changed, outcome.deployment, client.writes) == ('created', True, None, ['POST'])
+
+
+def test_a_lost_write_that_did_not_take_effect_is_planned_again_and_sent_once_more():
+    client = FakeClient([('POST', LIST_PATH, ApinizerError('dropped', outcome_unknown=True, method='POST')),
+                         ('GET', PATH, not_found()), ('POST', LIST_PATH, report('production'))])
+    applied = apply(client, [certs.plan(desired(), None, OPTIONS)])
+    assert client.writes == ['POST', 'POST'] and applied.outcomes[0].deployment['success']
+
+
+def test_a_race_is_read_again_and_reported_as_what_the_read_finds():
+    exists = ApinizerError('exists', status=400, description='Certificate (name: api) is already exist!',
+                           method='POST')
+    client = FakeClient([('POST', LIST_PATH, exists), ('GET', PATH, {'resultList': [server_entry(NEW)]})])
+    applied = apply(client, [certs.plan(desired(), None, OPTIONS)])
+    assert applied.outcomes[0].action == 'unchanged' and client.writes == ['POST']
+
+
+def test_re_reads_are_bounded_by_retries():
+    dropped = ApinizerError('dropped', outcome_unknown=True, method='PUT')
+    key = keys.desired_key('k', 'secret_key', [dict(name='production', alias='', content=SECRET)])
+    stored = {'name': 'k', 'description': '', 'keyType': 'SECRET_KEY',
+              'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production'}]}
+    options = keys.KeyOptions('demo', force=True)
+    client = FakeClient([('PUT', KEY_PATH, dropped), ('GET', KEY_PATH, {'resultList': [stored]}),
+                         ('PUT', KEY_PATH, dropped)])
+    applied = apply(client, [keys.plan(key, keys.current_key(stored), options)], retries=1)
+    assert applied.failure == 'dropped' and client.writes == ['PUT', 'PUT']
+
+
+def test_check_mode_predicts_every_change_from_the_plan_alone():
+    changes = [certs.plan(desired(), None, OPTIONS), certs.plan(desired(OLD), listed(), OPTIONS)]
+    assert [(o.action, o.deployment) for o in _apply.predict(changes)] == [('created', None), ('unchanged', None)]
+
+
+def test_field_diff_shows_changed_fields_only():
+    assert _apply.field_diff('c', {'a': 1, 'b': 2}, {'a': 1, 'b': 3}) == {'before': {'name': 'c', 'b': 2},
+                                                                          'after': {'name': 'c', 'b': 3}}
+    assert _apply.field_diff('c', {}, {'a': 1}) == {'before': {}, 'after': {'a': 1}}
+    assert _apply.field_diff('c', {'a': 1}, {}) == {'before': {'a': 1}, 'after': {}}

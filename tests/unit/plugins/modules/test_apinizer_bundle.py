@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.plugins.modules import apinizer_bundle
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_chain
+
+CHAIN = make_chain('api.example.com')
+CERTS = '/apiops/projects/demo/certificates/'
+KEYS = '/apiops/projects/demo/keys/'
+ENVIRONMENTS = ('GET', '/apiops/environments/demo', {'resultList': [{'name': 'production'}, {'name': 'staging'}]})
+AES = base64.b64encode(b'k' * 32).decode('ascii')
+BUNDLES = [dict(name='api', certificate=CHAIN.leaf.pem, chain=CHAIN.intermediate.pem, private_key=CHAIN.leaf.key_pem()),
+           dict(name='aes', secret_key=AES, environments=['production'])]
+
+
+def listed_certificate(name, issued, alias):
+    return {'name': name, 'description': '', 'certificateEnvironmentList': [
+        {'environmentName': e, 'alias': alias, 'sha1Thumbprint': issued.sha1,
+         'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} for e in ('production', 'staging')]}
+
+
+def listed_key(name, key_type, environments):
+    return {'name': name, 'description': '', 'keyType': key_type, 'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': e, 'alias': name, 'content': 'ENCRYPTED'} for e in environments]}
+
+
+CONVERGED = [ENVIRONMENTS,
+             ('GET', CERTS, {'resultList': [listed_certificate('api', CHAIN.leaf, 'api'),
+                                            listed_certificate('api-chain-1', CHAIN.intermediate, 'api-chain-1')]}),
+             ('GET', KEYS, {'resultList': [listed_key('api', 'PRIVATE_KEY', ('production', 'staging')),
+                                           listed_key('aes', 'SECRET_KEY', ('production',))]})]
+
+
+def test_a_first_run_writes_chain_leaf_key_in_order_and_returns_the_summary_lines(run_module):
+    ok = report('production', 'staging')
+    result, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production', 'staging']), [
+        ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
+        ('POST', CERTS, ok), ('POST', CERTS, ok), ('POST', KEYS, ok), ('POST', KEYS, report('production'))])
+    assert result.result['changed'] is True
+    assert [c['data']['certificateName'] for c in server.calls if c['method'] == 'POST' and c['data']] == [
+        'api-chain-1', 'api']
+    assert result.result['summary'] == {'created': 4, 'updated': 0, 'deleted': 0, 'unchanged': 0}
+    assert result.result['msg'] == '2 bundles: 4 created, 0 updated, 0 deleted, 0 unchanged.'
+    assert result.result['summary_lines'] == [
+        'project demo: created 4, updated 0, deleted 0, unchanged 0',
+        'api: certificate api-chain-1 created (production ok, staging ok); certificate api created (production ok, '
+        'staging ok); key api created (production ok, staging ok)',
+        'aes: key aes created (production ok)']
+    assert AES not in repr(result.result) and 'PRIVATE KEY' not in repr(result.result)
+
+
+def test_a_converged_run_reads_three_times_and_writes_nothing(run_module):
+    result, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production', 'staging']),
+                                CONVERGED)
+    assert result.result['changed'] is False and server.writes == []
+    assert result.result['summary'] == {'created': 0, 'updated': 0, 'deleted': 0, 'unchanged': 4}
+    assert result.result['summary_lines'][1] == ('api: certificate api-chain-1 unchanged; certificate api unchanged; '
+                                                 'key api unchanged')
+
+
+def test_check_mode_and_diff_predict_a_rotation_without_writing(run_module):
+    rotated = make_chain('api.example.com')
+    bundles = [dict(BUNDLES[0], certificate=rotated.leaf.pem, chain=CHAIN.intermediate.pem,
+                    private_key=rotated.leaf.key_pem()), BUNDLES[1]]
+    # The rotated leaf has another issuer: keep the chain honest by rotating with the same intermediate.
+    bundles[0]['chain'] = rotated.intermediate.pem
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production', 'staging']),
+                                CONVERGED, check_mode=True, diff=True)
+    assert server.writes == []
+    assert result.result['summary'] == {'created': 0, 'updated': 3, 'deleted': 0, 'unchanged': 1}
+    assert [d['before_header'] for d in result.result['diff']] == ['certificate api-chain-1', 'certificate api',
+                                                                   'key api']
+    assert result.result['diff'][2]['after'] == {'name': 'api', 'content': 'replaced'}
+    assert result.result['summary_lines'][0] == ('project demo: created 0, updated 3, deleted 0, unchanged 1 '
+                                                 '(check mode, nothing written)')
+    assert result.result['summary_lines'][1].startswith('api: certificate api-chain-1 would be updated;')
+
+
+def test_bad_input_in_one_bundle_fails_before_any_request_and_lists_every_bundle_as_not_processed(run_module):
+    bundles = [BUNDLES[1], dict(name='bad', certificate=CHAIN.leaf.pem, private_key=CHAIN.root.key_pem())]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']))
+    assert result.failed and server.calls == []
+    assert result.result['msg'].startswith('bundle bad: the private key for production does not match the certificate')
+    assert result.result['summary_lines'][1:] == ['aes: not processed', 'bad: not processed']
+
+
+def test_a_failure_in_the_second_bundle_keeps_the_first_and_says_the_rest_were_not_processed(run_module):
+    failure = ApinizerError('The Apinizer server failed (500 internal_error: boom) on POST %s.' % KEYS, status=500,
+                            error='internal_error', description='boom', method='POST', path=KEYS)
+    bundles = [BUNDLES[1], dict(name='aes2', secret_key=AES), dict(name='aes3', secret_key=AES)]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']), [
+        ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
+        ('POST', KEYS, report('production')), ('POST', KEYS, failure)])
+    assert result.failed and result.result['status'] == 500
+    assert result.result['msg'] == ('bundle aes2: The Apinizer server failed (500 internal_error: boom) on POST %s. '
+                                    'Bundles after it were not processed; the next run continues.' % KEYS)
+    assert [b['name'] for b in result.result['bundles']] == ['aes', 'aes2']
+    assert result.result['summary_lines'][1:] == ['aes: key aes created (production ok)', 'aes2: nothing done',
+                                                  'aes3: not processed']
+    assert len(server.writes) == 2
+
+
+def test_every_bad_bundle_is_named_in_one_message(run_module):
+    bundles = [dict(name='twice', secret_key=AES, environments=['production']),
+               dict(name='twice', secret_key=AES, environments=['staging']), dict(name='nowhere', secret_key=AES)]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == ('bundle nowhere: no environments; set environments on the bundle or the default '
+                                    'environments. bundle twice: the name is given to more than one bundle; give each '
+                                    'bundle its own name.')
