@@ -103,7 +103,7 @@ def planned_action(present, exists, update_wanted):
 
 
 def unchanged(kind, name, shown, desired, options):
-    """The change of an object that needs none: before and after are the same view."""
+    """The change of an object that needs none: before and after are the same fields."""
     return Change(kind, name, 'none', shown, shown, dict(before={}, after={}), None, (), None, desired, options, None,
                   False)
 

@@ -171,7 +171,7 @@ def differences(desired, current):
     return [field for field in COMPARED_FIELDS if wanted[field] != current[field]]
 
 
-def view(certificate):
+def public_fields(certificate):
     """The non-secret description of a desired or current certificate, as the modules return it."""
     if not certificate:
         return {}
@@ -192,7 +192,7 @@ def view(certificate):
     return result
 
 
-def form(desired, include_name=True):
+def multipart_fields(desired, include_name=True):
     """The multipart fields of a create (POST) or replace (PUT), as keyword arguments of the client's request()."""
     data = dict(alias=desired['alias'], certificateDescription=desired['description'],
                 environmentList=','.join(desired['environments']))
@@ -202,7 +202,7 @@ def form(desired, include_name=True):
     return dict(data=data, files=files)
 
 
-def _diff_view(shown):
+def _diff_fields(shown):
     return dict((field, shown.get(field)) for field in ('name',) + DIFF_FIELDS) if shown else {}
 
 
@@ -216,7 +216,7 @@ def _restore(current, project):
         return None
     old = dict(name=current['name'], description=current['description'], alias=current['alias'].split(',')[0],
                environments=current['environments'], pem=old_pem)
-    request = Request('POST', certificate_path(project), None, functools.partial(form, old))
+    request = Request('POST', certificate_path(project), None, functools.partial(multipart_fields, old))
     return Restore(request, current['sha1_thumbprint'], old['alias'], old['environments'])
 
 
@@ -225,25 +225,25 @@ def plan(desired, current, options):
     (absent(name) with options.state absent). Pure."""
     name = desired['name']
     present = options.state == 'present'
-    after = view(desired) if present else {}
+    after = public_fields(desired) if present else {}
     update_wanted = bool(present and current and (options.force or differences(desired, current)))
     action = planned_action(present, bool(current), update_wanted)
     if action == 'none':
         return unchanged('certificate', name, after, desired, options)
-    before = view(current)
+    before = public_fields(current)
     path = certificate_path(options.project, name)
     restore, read_first = None, False
     if action == 'create':
-        request = Request('POST', certificate_path(options.project), None, functools.partial(form, desired))
+        request = Request('POST', certificate_path(options.project), None, functools.partial(multipart_fields, desired))
     elif action == 'delete':
         request = Request('DELETE', path, None, None)
     else:
         request = Request('PUT', path, jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
-                          functools.partial(form, desired, include_name=False))
+                          functools.partial(multipart_fields, desired, include_name=False))
         restore = _restore(current, options.project)
         # A list without content gave no copy to put back: read the certificate itself before replacing it.
         read_first = restore is None and not current['complete']
-    return Change('certificate', name, action, before, after, field_diff(name, _diff_view(before), _diff_view(after)),
+    return Change('certificate', name, action, before, after, field_diff(name, _diff_fields(before), _diff_fields(after)),
                   request, (), None, desired, options, restore, read_first)
 
 

@@ -123,12 +123,12 @@ def current_key(entry, environment_names=None):
                 key_type=known.get(key_type, key_type), environments=sorted(environments, key=lambda e: e['name'] or ''))
 
 
-def _diff_view(key):
-    """What a diff shows of a key: its view without the name (added by the diff) and without fingerprints, which
+def _diff_fields(key):
+    """What a diff shows of a key: its public fields without the name (added by the diff) and without fingerprints, which
     the server's side can never show, so that only real changes appear."""
     if not key:
         return {}
-    shown = dict((k, v) for k, v in view(key).items() if k != 'name')
+    shown = dict((k, v) for k, v in public_fields(key).items() if k != 'name')
     shown['environments'] = _public_environments(key['environments'])
     return shown
 
@@ -147,7 +147,7 @@ def differences(desired, current):
     return changed
 
 
-def view(key):
+def public_fields(key):
     """What the modules return about a key: never content, only public identity."""
     if not key:
         return {}
@@ -160,7 +160,7 @@ def view(key):
     return dict(name=key['name'], description=key['description'], key_type=key['key_type'], environments=environments)
 
 
-def body(desired):
+def json_body(desired):
     """The JSON of a create or update, as keyword arguments of the client's request(). An update replaces the
     stored environment list, so it always carries every environment's content: an entry without content would
     blank that environment's key."""
@@ -180,23 +180,23 @@ def plan(desired, current, options):
     force, and with every update. Pure."""
     name = desired['name']
     present = options.state == 'present'
-    after = view(desired) if present else {}
+    after = public_fields(desired) if present else {}
     changed_fields = differences(desired, current) if present and current else []
     action = planned_action(present, bool(current),
                             options.force or options.update_content == 'always' or bool(changed_fields))
     if action == 'none':
         return unchanged('key', name, after, desired, options)
-    before_diff, after_diff = _diff_view(current), _diff_view(desired if present else None)
+    before_diff, after_diff = _diff_fields(current), _diff_fields(desired if present else None)
     if action == 'update' and not changed_fields:
         # Only the (invisible) content changes: say so instead of showing an empty diff.
         before_diff['content'], after_diff['content'] = 'stored', 'replaced'
     if action == 'create':
-        request = Request('POST', key_path(options.project), None, functools.partial(body, desired))
+        request = Request('POST', key_path(options.project), None, functools.partial(json_body, desired))
     elif action == 'update':
         request = Request('PUT', key_path(options.project, name),
                           jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
-                          functools.partial(body, desired))
+                          functools.partial(json_body, desired))
     else:
         request = Request('DELETE', key_path(options.project, name), None, None)
-    return Change('key', name, action, view(current), after, field_diff(name, before_diff, after_diff), request, (),
+    return Change('key', name, action, public_fields(current), after, field_diff(name, before_diff, after_diff), request, (),
                   None, desired, options, None, False)

@@ -6,7 +6,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-"""What every module's main() shares: the AnsibleModule that masks free-form secrets, run() -- the one place that
+"""What every module's main() shares: the AnsibleModule that masks free-form secrets, run_and_exit() -- the one place that
 ends a module and turns the collection's exceptions into the task result --, the body of a module that manages one
 object (read, plan, apply, report) and the reader of the _info modules."""
 
@@ -73,7 +73,7 @@ class ApinizerModule(AnsibleModule):
         self.no_log_values.update(free_form_secrets(self.params))
 
 
-def run(module, body):
+def run_and_exit(module, body):
     """Run body(module), which returns the task result or raises; the one place that ends a module."""
     try:
         result = body(module)

@@ -291,7 +291,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
     apply_or_predict,
     hide_sent_key_material,
     require_libraries,
-    run,
+    run_and_exit,
 )
 
 
@@ -448,7 +448,7 @@ def apply_bundles(module):
 
 def main():
     module = ApinizerModule(**module_kwargs(argument_spec(), supports_check_mode=True))
-    run(module, apply_bundles)
+    run_and_exit(module, apply_bundles)
 
 
 if __name__ == '__main__':

@@ -245,7 +245,7 @@ deployment:
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, manage_one, run
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, manage_one, run_and_exit
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name, read_input_file
 
 
@@ -298,7 +298,7 @@ def main():
         required_if=[('state', 'present', ('certificate', 'certificate_path'), True),
                      ('state', 'present', ('environments',))],
     ))
-    run(module, manage_certificate)
+    run_and_exit(module, manage_certificate)
 
 
 if __name__ == '__main__':

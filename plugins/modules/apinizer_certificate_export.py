@@ -128,7 +128,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
     ApinizerModule,
     TaskFailed,
     require_libraries,
-    run,
+    run_and_exit,
 )
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name
 
@@ -235,7 +235,7 @@ def main():
         environments=dict(type='list', elements='str'),
     )
     module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True, add_file_common_args=True))
-    run(module, export)
+    run_and_exit(module, export)
 
 
 if __name__ == '__main__':

@@ -141,7 +141,7 @@ import datetime
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, read_one_or_all, run
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, read_one_or_all, run_and_exit
 
 
 def read_certificates(module):
@@ -162,7 +162,7 @@ def main():
         expires_within_days=dict(type='int'),
     )
     module = ApinizerModule(**module_kwargs(argument_spec, supports_check_mode=True))
-    run(module, read_certificates)
+    run_and_exit(module, read_certificates)
 
 
 if __name__ == '__main__':

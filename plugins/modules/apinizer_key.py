@@ -255,7 +255,7 @@ deployment:
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
-from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, manage_one, run
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, manage_one, run_and_exit
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import (
     check_environment_mapping,
     check_name,
@@ -346,7 +346,7 @@ def main():
         mutually_exclusive=[('content', 'content_path')],
         required_if=[('state', 'present', ('key_type', 'environments'))],
     ))
-    run(module, manage_key)
+    run_and_exit(module, manage_key)
 
 
 if __name__ == '__main__':

@@ -94,17 +94,17 @@ crypto_keys:
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import module_kwargs
-from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, read_one_or_all, run
+from ansible_collections.apinizer.apiops.plugins.module_utils._module import ApinizerModule, read_one_or_all, run_and_exit
 
 
 def read_keys(module):
     keys = read_one_or_all(module, 'key', cryptography=False)
-    return dict(changed=False, crypto_keys=sorted((_keys.view(key) for key in keys), key=lambda k: k['name']))
+    return dict(changed=False, crypto_keys=sorted((_keys.public_fields(key) for key in keys), key=lambda k: k['name']))
 
 
 def main():
     module = ApinizerModule(**module_kwargs(dict(name=dict(type='str')), supports_check_mode=True))
-    run(module, read_keys)
+    run_and_exit(module, read_keys)
 
 
 if __name__ == '__main__':
