@@ -402,48 +402,52 @@ def checked_bundles(module):
     return bundles, client
 
 
-def apply_bundles(module):
-    require_libraries()
-    params = module.params
-    project, check_mode, validate_only = params['project'], module.check_mode, params['validate_only']
-    names = [spec['name'] for spec in params['bundles']]
-    zero = dict((action, 0) for action in ACTIONS)
-    try:
-        bundles, client = checked_bundles(module)
-    except InvalidInput as exc:
-        raise TaskFailed(str(exc), bundles=[], summary=zero,
-                         summary_lines=summary_lines(project, names, [], zero, True, check_mode, validate_only))
-    if validate_only:
-        entries = [bundle_entry(b, []) for b in bundles]
-        return dict(changed=False, msg='%d bundles are valid.' % len(bundles), bundles=entries, summary=zero,
-                    summary_lines=summary_lines(project, names, entries, zero, False, check_mode, True))
-
-    server = _server.ServerState.read(client, project, key_names=names)
-    changes = _bundles.plan(bundles, server, project)
-    applied = apply_or_predict(module, client, changes)
+def applied_result(module, names, bundles, changes, applied):
+    """The task result of an apply (or a check-mode prediction): per bundle, in the order given, up to the one
+    that failed; raises TaskFailed with that result after a failure."""
     by_bundle = dict((name, []) for name in names)
+    summary = dict((action, 0) for action in ACTIONS)
     for outcome in applied.outcomes:
         by_bundle[outcome.change.group].append(outcome)
+        summary[outcome.action] += 1
     done = bundles[:processed_count(bundles, changes, applied)]
     entries = [bundle_entry(bundle, by_bundle[bundle['name']]) for bundle in done]
-    summary = dict(zero)
-    for outcome in applied.outcomes:
-        summary[outcome.action] += 1
+    failed = applied.failure is not None
     output = dict(changed=any(o.changed for o in applied.outcomes), bundles=entries, summary=summary,
-                  summary_lines=summary_lines(project, names, entries, summary, applied.failure is not None,
-                                              check_mode, False))
+                  summary_lines=summary_lines(module.params['project'], names, entries, summary, failed,
+                                              module.check_mode, False))
     if module._diff:
         output['diff'] = diffs(applied.outcomes)
-    if applied.failure is not None:
+    if failed:
         message = 'bundle %s: %s' % (done[-1]['name'], applied.failure)
         if len(done) < len(bundles):
             message += ' Bundles after it were not processed; the next run continues.'
         output.update(applied.error.result_fields() if applied.error is not None else {})
         raise TaskFailed(message, **output)
-    verb = 'would be ' if check_mode else ''
+    verb = 'would be ' if module.check_mode else ''
     output['msg'] = '%d bundles: %s.' % (len(bundles), ', '.join(
         '%d %s%s' % (summary[a], verb if a != 'unchanged' else '', a) for a in ACTIONS))
     return output
+
+
+def apply_bundles(module):
+    require_libraries()
+    params = module.params
+    project, validate_only = params['project'], params['validate_only']
+    names = [spec['name'] for spec in params['bundles']]
+    zero = dict((action, 0) for action in ACTIONS)
+    try:
+        bundles, client = checked_bundles(module)
+    except InvalidInput as exc:
+        raise TaskFailed(str(exc), bundles=[], summary=zero, summary_lines=summary_lines(
+            project, names, [], zero, True, module.check_mode, validate_only))
+    if validate_only:
+        entries = [bundle_entry(b, []) for b in bundles]
+        return dict(changed=False, msg='%d bundles are valid.' % len(bundles), bundles=entries, summary=zero,
+                    summary_lines=summary_lines(project, names, entries, zero, False, module.check_mode, True))
+    server = _server.ServerState.read(client, project, key_names=names)
+    changes = _bundles.plan(bundles, server, project)
+    return applied_result(module, names, bundles, changes, apply_or_predict(module, client, changes))
 
 
 def main():
