@@ -16,7 +16,8 @@ certificate whose replace failed after the server had deleted the old one. Resul
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from collections import namedtuple
+from collections import namedtuple, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 
@@ -84,12 +85,27 @@ class Outcome(namedtuple('Outcome', ['change', 'action', 'deployment', 'failure'
         return self.change.after
 
 
-class Applied(namedtuple('Applied', ['outcomes', 'failure', 'error'])):
-    """The outcomes of the changes that were processed, in plan order; failure: the message of the first failure
-    (a failed deployment, a restored replace, or an API error), after which nothing more was sent; error: the
-    ApinizerError behind it, or None."""
+class Failure(namedtuple('Failure', ['change', 'message', 'error'])):
+    """Why applying a change failed: a failed deployment or a restored replace (error None), or an API error."""
 
     __slots__ = ()
+
+
+class Applied(namedtuple('Applied', ['outcomes', 'failures', 'started_groups'])):
+    """What apply() did: the outcomes of the changes that were processed, in plan order; the failures, in plan
+    order (after the first one, no new group was started); and the groups that were started."""
+
+    __slots__ = ()
+
+    @property
+    def failure(self):
+        """The message of the first failure in plan order, or None."""
+        return self.failures[0].message if self.failures else None
+
+    @property
+    def error(self):
+        """The ApinizerError behind the first failure, or None."""
+        return self.failures[0].error if self.failures else None
 
 
 def planned_action(present, exists, update_wanted):
@@ -145,23 +161,79 @@ def deployment_failure_message(change, report):
 
 def predict(changes):
     """Check mode: the outcome each change would have, nothing sent."""
-    return [Outcome(change, DONE[change.action], None, None) for change in changes]
+    return Applied([Outcome(change, DONE[change.action], None, None) for change in changes], [],
+                   set(change.group for change in changes))
 
 
-def apply(client, changes, replan, retries):
-    """Send the planned changes in plan order (which keeps every change after those it depends on) and stop at
-    the first failure. replan(client, change) reads the object again and returns a fresh Change from the same
-    desired state and options; retries bounds the re-reads after lost or raced writes."""
-    outcomes = []
-    for change in changes:
+def _groups(changes):
+    """[(group, [(plan index, change), ...])] in plan order. The changes of one group (a bundle) depend on one
+    another and run in order; a change without a group is a group of its own."""
+    groups, members_of = [], {}
+    for index, change in enumerate(changes):
+        members = members_of.get(change.group) if change.group is not None else None
+        if members is None:
+            members = []
+            groups.append((change.group, members))
+            if change.group is not None:
+                members_of[change.group] = members
+        members.append((index, change))
+    return groups
+
+
+def _apply_group(client, members, replan, retries):
+    """The changes of one group, in order, up to the first failure: ([(index, outcome)], Failure or None)."""
+    done = []
+    for index, change in members:
         try:
             outcome = _apply_change(client, change, replan, retries)
         except ApinizerError as exc:
-            return Applied(outcomes, str(exc), exc)
-        outcomes.append(outcome)
+            return done, (index, Failure(change, str(exc), exc))
+        done.append((index, outcome))
         if outcome.failure:
-            return Applied(outcomes, outcome.failure, None)
-    return Applied(outcomes, None, None)
+            return done, (index, Failure(change, outcome.failure, None))
+    return done, None
+
+
+def apply(client, changes, replan, retries, parallel=1):
+    """Send the planned changes. Groups (bundles) run one after another, or up to parallel at once, each with a
+    client of its own (client.for_worker()); inside a group, in plan order, which keeps every change after those
+    it depends on. The first failure stops new groups from starting; groups already running finish.
+    replan(client, change) reads the object again and returns a fresh Change from the same desired state and
+    options; retries bounds the re-reads after lost or raced writes. Results come back in plan order."""
+    groups = deque(_groups(changes))
+    outcomes, failures, started = {}, [], set()
+
+    def collect(result):
+        done, failed = result
+        outcomes.update(done)
+        if failed:
+            failures.append(failed)
+
+    if parallel <= 1 or len(groups) <= 1:
+        while groups and not failures:
+            name, members = groups.popleft()
+            started.add(name)
+            collect(_apply_group(client, members, replan, retries))
+    else:
+        workers = [client] + [client.for_worker() for _ in range(min(parallel, len(groups)) - 1)]
+        idle = deque(workers)
+        with ThreadPoolExecutor(max_workers=len(workers)) as pool:
+            running = {}
+            while groups or running:
+                while groups and idle and not failures:
+                    name, members = groups.popleft()
+                    started.add(name)
+                    worker = idle.popleft()
+                    running[pool.submit(_apply_group, worker, members, replan, retries)] = worker
+                if not running:
+                    break
+                finished, _pending = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    idle.append(running.pop(future))
+                    collect(future.result())
+    failures.sort(key=lambda item: item[0])
+    return Applied([outcomes[index] for index in sorted(outcomes)], [failure for _index, failure in failures],
+                   started)
 
 
 def _apply_change(client, change, replan, retries):

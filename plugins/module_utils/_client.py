@@ -14,6 +14,7 @@ __metaclass__ = type
 import json
 import os
 import re
+import threading
 import time
 import traceback
 
@@ -193,15 +194,50 @@ def _json_or_empty(response):
         return {}
 
 
+class SharedPause(object):
+    """One backoff for every worker of a run: a 429 or 503 makes all of them wait, not only the one that got it."""
+
+    def __init__(self, clock=time.time):
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._until = 0.0
+        self._set_by = None
+
+    def extend(self, seconds, worker):
+        with self._lock:
+            self._until = max(self._until, self._clock() + seconds)
+            self._set_by = worker
+
+    def remaining_for(self, worker):
+        """Seconds worker still has to wait; none for the worker that set the pause (it waits on its own)."""
+        with self._lock:
+            if self._set_by is worker:
+                return 0.0
+            return max(0.0, self._until - self._clock())
+
+
+class _Counter(object):
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def add(self):
+        with self._lock:
+            self.value += 1
+
+
 class ApinizerClient(object):
-    """One requests.Session per module run, speaking to the API Ops endpoints."""
+    """One requests.Session per module run (one per worker when writes run in parallel), speaking to the API Ops
+    endpoints."""
 
     def __init__(self, url, token=None, username=None, password=None, validate_certs=True, ca_path=None,
                  client_cert=None, client_key=None, timeout=30, retries=3, sleep=time.sleep):
         self.base_url = url.rstrip('/')
         self.timeout = timeout
         self.retries = max(0, retries)
-        self.request_count = 0
+        self._requests = _Counter()
+        self._pause = SharedPause()
         self._sleep = sleep
         self._username = username
         self._password = password
@@ -229,6 +265,22 @@ class ApinizerClient(object):
                    validate_certs=params['validate_certs'], ca_path=params['ca_path'],
                    client_cert=params['client_cert'], client_key=params['client_key'],
                    timeout=params['timeout'], retries=params['retries'])
+
+    @property
+    def request_count(self):
+        """Requests sent by this client and every worker made from it."""
+        return self._requests.value
+
+    def for_worker(self):
+        """A client for another thread: its own requests.Session (a session is not thread-safe) with the same
+        settings and token, sharing the secrets to scrub, the request count and the backoff."""
+        worker = object.__new__(type(self))
+        worker.__dict__.update(self.__dict__)
+        worker.session = requests.Session()
+        worker.session.verify = self.session.verify
+        worker.session.cert = self.session.cert
+        worker.session.headers.update(self.session.headers)
+        return worker
 
     def hide(self, secrets):
         """More values no message may show (the key material a module sends, say)."""
@@ -290,7 +342,10 @@ class ApinizerClient(object):
         attempt = 0
         while True:
             attempt += 1
-            self.request_count += 1
+            paused = self._pause.remaining_for(self)
+            if paused:
+                self._sleep(paused)
+            self._requests.add()
             try:
                 # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override Session.verify otherwise.
                 response = self.session.request(method, self.base_url + path, timeout=self.timeout,
@@ -316,7 +371,10 @@ class ApinizerClient(object):
                     failure.set_message(failure.message + ' Gave up after %d attempts (option retries=%d).'
                                         % (attempt, self.retries))
                 raise failure
-            self._sleep(self._wait_seconds(failure, attempt))
+            wait = self._wait_seconds(failure, attempt)
+            if failure.status in RETRY_ANY_METHOD_STATUSES:  # the server is overloaded: every worker waits
+                self._pause.extend(wait, self)
+            self._sleep(wait)
 
     def _wait_seconds(self, failure, attempt):
         if failure.retry_after is not None:

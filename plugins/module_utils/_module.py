@@ -107,11 +107,11 @@ def environments_of(desired):
     return [e['name'] if isinstance(e, dict) else e for e in desired.get('environments') or []]
 
 
-def apply_or_predict(module, client, changes):
+def apply_or_predict(module, client, changes, parallel=1):
     """Check mode predicts from the plan alone; otherwise the executor sends the changes."""
     if module.check_mode:
-        return _apply.Applied(_apply.predict(changes), None, None)
-    return _apply.apply(client, changes, _server.replan, module.params['retries'])
+        return _apply.predict(changes)
+    return _apply.apply(client, changes, _server.replan, module.params['retries'], parallel)
 
 
 def manage_one(module, kind, desired_from_params, options, return_key, updated_verb='updated'):

@@ -152,6 +152,19 @@ options:
       - Check every bundle, including that its environments exist, and write nothing.
     type: bool
     default: false
+  parallel:
+    description:
+      - How many bundles are written at once, each over a connection of its own.
+      - The objects of one bundle are always written in order (chain certificates, the leaf, then its key); the
+        results and the summary come back in the order the bundles are given, whatever order they finished in.
+      - The first failure stops new bundles from starting; bundles already being written finish, and the result
+        names every bundle that was not processed.
+      - A rate limit (429) or an unavailable server (503) makes every connection wait, not only the one that got
+        the answer.
+      - The default, V(4), hides most of the time a server takes to deploy each write to its environments
+        without crowding it. V(1) writes one bundle after another.
+    type: int
+    default: 4
 seealso:
   - module: apinizer.apiops.apinizer_certificate
     description: Manage one certificate and its environments.
@@ -295,6 +308,11 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
 )
 
 
+# Bundles written at once. A real server deploys to every environment on each write, which takes time; a few
+# writes in flight hide most of it without crowding the server (429 answers slow every worker down).
+DEFAULT_PARALLEL = 4
+
+
 def argument_spec():
     pairs = [('certificate', 'certificate_path'), ('chain', 'chain_path'), ('private_key', 'private_key_path'),
              ('secret_key', 'secret_key_path'), ('public_key', 'public_key_path')]
@@ -323,6 +341,7 @@ def argument_spec():
         bundles=dict(type='list', elements='dict', required=True, options=bundle, mutually_exclusive=pairs),
         environments=dict(type='list', elements='str', default=[]),
         validate_only=dict(type='bool', default=False),
+        parallel=dict(type='int', default=DEFAULT_PARALLEL),
     )
 
 
@@ -351,7 +370,8 @@ def resource_line(resource, check_mode):
 
 
 def summary_lines(project, names, entries, summary, failed, check_mode, validate_only):
-    """What the role prints: a line for the project, then one per bundle, in the order given."""
+    """What the role prints: a line for the project, then one per bundle, in the order given. entries: {bundle
+    name: its entry} for the bundles that were processed; the others were not."""
     notes = ['FAILED'] if failed else []
     if validate_only:
         notes.append('validate only, nothing written')
@@ -360,30 +380,41 @@ def summary_lines(project, names, entries, summary, failed, check_mode, validate
     counts = ('%d bundle(s) checked' % len(entries) if validate_only
               else ', '.join('%s %d' % (action, summary[action]) for action in ACTIONS))
     lines = ['project %s: %s%s' % (project, counts, ' (%s)' % '; '.join(notes) if notes else '')]
-    for entry in entries:
-        if entry['resources']:
+    for name in names:
+        entry = entries.get(name)
+        if entry is None:
+            text = 'not processed'
+        elif entry['resources']:
             text = '; '.join(resource_line(r, check_mode) for r in entry['resources'])
         elif validate_only and not failed:
             text = 'valid'
         else:
             text = 'nothing to delete' if entry['state'] == 'absent' else 'nothing done'
-        lines.append('%s: %s' % (entry['name'], text))
-    lines.extend('%s: not processed' % name for name in names[len(entries):])
+        lines.append('%s: %s' % (name, text))
     return lines
 
 
-def processed_count(bundles, changes, applied):
-    """How many bundles, from the first, were processed: all of them, or those up to the one that failed."""
-    if applied.failure is None:
-        return len(bundles)
-    failed_at = len(applied.outcomes) - (0 if applied.error is not None else 1)
-    failed_group = changes[failed_at].group
-    return next(index for index, bundle in enumerate(bundles) if bundle['name'] == failed_group) + 1
+def processed(bundles, changes, applied):
+    """The bundles that were processed: those with nothing to do, and those whose changes were started."""
+    with_changes = set(change.group for change in changes)
+    return [b for b in bundles if b['name'] not in with_changes or b['name'] in applied.started_groups]
+
+
+def failure_message(applied, bundles, done):
+    """The first failure (in the order given) naming its bundle, any other, and the bundles not processed."""
+    message = ' '.join('bundle %s: %s' % (failure.change.group, failure.message) for failure in applied.failures)
+    skipped = [b['name'] for b in bundles if b not in done]
+    if skipped:
+        message += ' Not processed: %s; the next run continues with %s.' % (
+            ', '.join(skipped), 'them' if len(skipped) > 1 else 'it')
+    return message
 
 
 def checked_bundles(module):
     """Every bundle checked -- input refused before any request, naming each bad bundle --, and the client."""
     params = module.params
+    if params['parallel'] < 1:
+        raise InvalidInput('parallel must be 1 or more; it is %d.' % params['parallel'])
     bundles, problems = [], []
     for spec in params['bundles']:
         try:
@@ -403,27 +434,24 @@ def checked_bundles(module):
 
 
 def applied_result(module, names, bundles, changes, applied):
-    """The task result of an apply (or a check-mode prediction): per bundle, in the order given, up to the one
-    that failed; raises TaskFailed with that result after a failure."""
+    """The task result of an apply (or a check-mode prediction), per bundle in the order given; raises TaskFailed
+    with that result after a failure."""
     by_bundle = dict((name, []) for name in names)
     summary = dict((action, 0) for action in ACTIONS)
     for outcome in applied.outcomes:
         by_bundle[outcome.change.group].append(outcome)
         summary[outcome.action] += 1
-    done = bundles[:processed_count(bundles, changes, applied)]
+    done = processed(bundles, changes, applied)
     entries = [bundle_entry(bundle, by_bundle[bundle['name']]) for bundle in done]
-    failed = applied.failure is not None
+    failed = bool(applied.failures)
     output = dict(changed=any(o.changed for o in applied.outcomes), bundles=entries, summary=summary,
-                  summary_lines=summary_lines(module.params['project'], names, entries, summary, failed,
-                                              module.check_mode, False))
+                  summary_lines=summary_lines(module.params['project'], names, dict((e['name'], e) for e in entries),
+                                              summary, failed, module.check_mode, False))
     if module._diff:
         output['diff'] = diffs(applied.outcomes)
     if failed:
-        message = 'bundle %s: %s' % (done[-1]['name'], applied.failure)
-        if len(done) < len(bundles):
-            message += ' Bundles after it were not processed; the next run continues.'
         output.update(applied.error.result_fields() if applied.error is not None else {})
-        raise TaskFailed(message, **output)
+        raise TaskFailed(failure_message(applied, bundles, done), **output)
     verb = 'would be ' if module.check_mode else ''
     output['msg'] = '%d bundles: %s.' % (len(bundles), ', '.join(
         '%d %s%s' % (summary[a], verb if a != 'unchanged' else '', a) for a in ACTIONS))
@@ -440,14 +468,16 @@ def apply_bundles(module):
         bundles, client = checked_bundles(module)
     except InvalidInput as exc:
         raise TaskFailed(str(exc), bundles=[], summary=zero, summary_lines=summary_lines(
-            project, names, [], zero, True, module.check_mode, validate_only))
+            project, names, {}, zero, True, module.check_mode, validate_only))
     if validate_only:
         entries = [bundle_entry(b, []) for b in bundles]
         return dict(changed=False, msg='%d bundles are valid.' % len(bundles), bundles=entries, summary=zero,
-                    summary_lines=summary_lines(project, names, entries, zero, False, module.check_mode, True))
+                    summary_lines=summary_lines(project, names, dict((e['name'], e) for e in entries), zero, False,
+                                                module.check_mode, True))
     server = _server.ServerState.read(client, project, key_names=names)
     changes = _bundles.plan(bundles, server, project)
-    return applied_result(module, names, bundles, changes, apply_or_predict(module, client, changes))
+    applied = apply_or_predict(module, client, changes, parallel=params['parallel'])
+    return applied_result(module, names, bundles, changes, applied)
 
 
 def main():

@@ -8,11 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import threading
+import time
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _server
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError, SharedPause
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate
 
@@ -160,7 +162,8 @@ def test_re_reads_are_bounded_by_retries():
 
 def test_check_mode_predicts_every_change_from_the_plan_alone():
     changes = [certs.plan(desired(), None, OPTIONS), certs.plan(desired(OLD), listed(), OPTIONS)]
-    assert [(o.action, o.deployment) for o in _apply.predict(changes)] == [('created', None), ('unchanged', None)]
+    assert [(o.action, o.deployment) for o in _apply.predict(changes).outcomes] == [('created', None),
+                                                                                    ('unchanged', None)]
 
 
 def test_field_diff_shows_changed_fields_only():
@@ -168,3 +171,84 @@ def test_field_diff_shows_changed_fields_only():
                                                                           'after': {'name': 'c', 'b': 3}}
     assert _apply.field_diff('c', {}, {'a': 1}) == {'before': {}, 'after': {'a': 1}}
     assert _apply.field_diff('c', {'a': 1}, {}) == {'before': {'a': 1}, 'after': {}}
+
+
+class RoutedClient(object):
+    """Answers by (method, path), from any thread; delays holds seconds to wait before answering a path, and every
+    answer is recorded in the order it was given."""
+
+    def __init__(self, answers, delays=None):
+        self.answers, self.delays = answers, delays or {}
+        self.answered = []
+        self.workers = 0
+        self.lock = threading.Lock()
+
+    def for_worker(self):
+        with self.lock:
+            self.workers += 1
+        return self
+
+    def request(self, method, path, params=None, **kwargs):
+        time.sleep(self.delays.get(path, 0))
+        answer = self.answers[(method, path)]
+        named = (kwargs.get('json') or {}).get('name') or (kwargs.get('data') or {}).get('certificateName')
+        with self.lock:
+            self.answered.append((method, path, named))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def secret_key_change(name, group):
+    key = keys.desired_key(name, 'secret_key', [dict(name='production', alias='', content=SECRET)])
+    return keys.plan(key, None, keys.KeyOptions('demo'))._replace(group=group)
+
+
+def test_parallel_groups_come_back_in_plan_order_whatever_order_they_finished_in():
+    changes = [secret_key_change('k%d' % i, 'b%d' % i) for i in range(6)]
+    client = RoutedClient({('POST', '/apiops/projects/demo/keys/'): report('production')})
+    client.delays = {'/apiops/projects/demo/keys/': 0.01}
+    applied = _apply.apply(client, changes, _server.replan, 3, parallel=4)
+    assert [o.change.name for o in applied.outcomes] == ['k0', 'k1', 'k2', 'k3', 'k4', 'k5']
+    assert applied.failures == [] and applied.started_groups == set('b%d' % i for i in range(6))
+    assert client.workers == 3  # the client itself and three more
+
+
+def test_a_group_keeps_its_order_while_groups_run_side_by_side():
+    first = certs.plan(desired(), None, OPTIONS)._replace(group='api')
+    key = secret_key_change('api', 'api')
+    slow_path = '/apiops/projects/demo/keys/'
+    client = RoutedClient({('POST', LIST_PATH): report('production'), ('POST', slow_path): report('production')},
+                          delays={LIST_PATH: 0.05})
+    applied = _apply.apply(client, [first, key, secret_key_change('other', 'other')], _server.replan, 3, parallel=2)
+    order = [(path, name) for _method, path, name in client.answered]
+    # the other bundle's key went while api's certificate was still being written; api's key waited for it
+    assert order == [(slow_path, 'other'), (LIST_PATH, 'api'), (slow_path, 'api')]
+    assert [o.change.key for o in applied.outcomes] == [('certificate', 'api'), ('key', 'api'), ('key', 'other')]
+
+
+def test_the_first_failure_stops_new_groups_and_running_ones_finish():
+    boom = ApinizerError('boom', status=500, method='POST', path='/apiops/projects/demo/keys/bad/')
+    changes = [secret_key_change('k%d' % i, 'b%d' % i) for i in range(8)]
+    changes[1] = changes[1]._replace(request=changes[1].request._replace(path='/apiops/projects/demo/keys/bad/'))
+    client = RoutedClient({('POST', '/apiops/projects/demo/keys/'): report('production'),
+                           ('POST', '/apiops/projects/demo/keys/bad/'): boom},
+                          delays={'/apiops/projects/demo/keys/': 0.05})
+    applied = _apply.apply(client, changes, _server.replan, 3, parallel=2)
+    assert [f.change.name for f in applied.failures] == ['k1'] and applied.error is boom
+    assert 'b0' in applied.started_groups and 'b7' not in applied.started_groups
+    assert len(client.answered) == len(applied.started_groups)
+
+
+def test_a_rate_limit_pauses_every_worker_but_the_one_that_waits_on_its_own():
+    now = [100.0]
+    pause = SharedPause(clock=lambda: now[0])
+    first, second = object(), object()
+    pause.extend(2.5, first)
+    assert pause.remaining_for(first) == 0.0 and pause.remaining_for(second) == 2.5
+    now[0] += 2.0
+    assert pause.remaining_for(second) == 0.5
+    pause.extend(0.2, second)  # a shorter pause does not cut the longer one short
+    assert pause.remaining_for(first) == 0.5
+    pause.extend(1.0, second)
+    assert pause.remaining_for(first) == 1.0 and pause.remaining_for(second) == 0.0

@@ -367,3 +367,29 @@ def test_a_404_page_of_a_wrong_url_is_not_read_as_absent():
     with pytest.raises(ApinizerError) as caught:
         client.get_optional('/apiops/projects/p/certificates/c/')
     assert caught.value.status == 404 and not caught.value.is_not_found
+
+
+def test_a_worker_client_has_its_own_session_and_shares_token_secrets_count_and_backoff():
+    client, adapter, _waits = make_client([(200, {'resultList': []}), (200, {'resultList': []})])
+    worker = client.for_worker()
+    assert worker.session is not client.session
+    worker.session.mount(BASE, adapter)
+    worker.get('/apiops/projects/p/keys/')
+    client.get('/apiops/projects/p/keys/')
+    assert [r.headers['Authorization'] for r in adapter.sent] == ['Bearer ' + TOKEN] * 2
+    assert client.request_count == worker.request_count == 2
+    client.hide(['a-secret-sent-later'])
+    assert worker._scrub('echo a-secret-sent-later') == 'echo ********'
+    assert worker._pause is client._pause
+
+
+def test_a_rate_limit_seen_by_one_worker_makes_the_others_wait():
+    client, _adapter, waits = make_client([error(429, 'rate_limit_exceeded', 'slow down', retry_after=30),
+                                           (200, {'resultList': []})])
+    other = client.for_worker()
+    other_waits = []
+    other._sleep = other_waits.append
+    other.session.mount(BASE, ScriptedAdapter([(200, {'resultList': []})]))
+    client.get('/apiops/projects/p/keys/')
+    other.get('/apiops/projects/p/keys/')
+    assert waits == [30.0] and len(other_waits) == 1 and 29 < other_waits[0] <= 30

@@ -42,7 +42,8 @@ CONVERGED = [ENVIRONMENTS,
 
 def test_a_first_run_writes_chain_leaf_key_in_order_and_returns_the_summary_lines(run_module):
     ok = report('production', 'staging')
-    result, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production', 'staging']), [
+    result, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production', 'staging'],
+                                                      parallel=1), [
         ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
         ('POST', CERTS, ok), ('POST', CERTS, ok), ('POST', KEYS, ok), ('POST', KEYS, report('production'))])
     assert result.result['changed'] is True
@@ -97,12 +98,12 @@ def test_a_failure_in_the_second_bundle_keeps_the_first_and_says_the_rest_were_n
     failure = ApinizerError('The Apinizer server failed (500 internal_error: boom) on POST %s.' % KEYS, status=500,
                             error='internal_error', description='boom', method='POST', path=KEYS)
     bundles = [BUNDLES[1], dict(name='aes2', secret_key=AES), dict(name='aes3', secret_key=AES)]
-    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']), [
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production'], parallel=1), [
         ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
         ('POST', KEYS, report('production')), ('POST', KEYS, failure)])
     assert result.failed and result.result['status'] == 500
     assert result.result['msg'] == ('bundle aes2: The Apinizer server failed (500 internal_error: boom) on POST %s. '
-                                    'Bundles after it were not processed; the next run continues.' % KEYS)
+                                    'Not processed: aes3; the next run continues with it.' % KEYS)
     assert [b['name'] for b in result.result['bundles']] == ['aes', 'aes2']
     assert result.result['summary_lines'][1:] == ['aes: key aes created (production ok)', 'aes2: nothing done',
                                                   'aes3: not processed']
