@@ -53,7 +53,7 @@ def _certificates_of(spec, field):
 
 
 def _key_material(kind, source, prefix, passphrase):
-    """(content, fingerprint) from the <kind> or <kind>_path of source (a bundle or one of its environments)."""
+    """The Material from the <kind> or <kind>_path of source (a bundle or one of its environments), or None."""
     if source.get(kind + '_path'):
         option = prefix + kind + '_path'
         return _keys.key_material(kind, content_bytes=read_input_file(source[kind + '_path'], option),
@@ -62,6 +62,20 @@ def _key_material(kind, source, prefix, passphrase):
         return _keys.key_material(kind, content=source[kind], passphrase=passphrase, option=prefix + kind,
                                   passphrase_option='private_key_passphrase')
     return None
+
+
+def _naming_the_bundle(bundle, material):
+    """The material with a consistency check whose failure names the bundle."""
+    if material is None or material.check is None:
+        return material
+    check = material.check
+
+    def named():
+        try:
+            check()
+        except (InvalidInput, _pem.PemError) as exc:
+            raise BundleError(bundle, str(exc))
+    return material._replace(check=named)
 
 
 def _kinds_given(source):
@@ -166,17 +180,19 @@ def _desired_key(spec, entries, alias, description, leaf):
     if len(kinds) > 1:
         raise BundleError(name, 'a bundle holds one key, but %s are given; keep one of them.' % ' and '.join(sorted(kinds)))
     kind = kinds.pop()
-    shared = _key_material(kind, spec, '', spec.get('private_key_passphrase'))
+    shared = _naming_the_bundle(name, _key_material(kind, spec, '', spec.get('private_key_passphrase')))
     environments = []
     for index, (environment, mapping) in enumerate(entries):
-        own = _key_material(kind, mapping, 'environments[%d].' % index,
-                            mapping.get('private_key_passphrase', spec.get('private_key_passphrase')))
-        content, fingerprint = own or shared or (None, None)
-        if content is None:
+        own = _naming_the_bundle(name, _key_material(kind, mapping, 'environments[%d].' % index,
+                                                     mapping.get('private_key_passphrase',
+                                                                 spec.get('private_key_passphrase'))))
+        material = own or shared
+        if material is None:
             raise BundleError(name, 'no %s for environment %s; give %s on the bundle or on that environment.'
                               % (kind, environment, kind))
-        environments.append(dict(name=environment, alias=mapping.get('alias') or alias, content=content,
-                                 public_key_sha256=fingerprint))
+        environments.append(dict(name=environment, alias=mapping.get('alias') or alias, content=material.content,
+                                 public_key_sha256=material.public_key_sha256,
+                                 check=material.check))
     if kind == 'private_key' and leaf is not None:
         leaf_fingerprint = _pem.public_key_sha256_fingerprint(leaf.public_key())
         for entry in environments:

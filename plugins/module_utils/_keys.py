@@ -56,12 +56,22 @@ def key_path(project, name=None):
     return ApinizerClient.project_path(project, Literal('keys'), name)
 
 
+class Material(namedtuple('Material', ['content', 'public_key_sha256', 'check'])):
+    """Key material as it is sent: content (base64), the public key's SHA-256 fingerprint (None for secret keys),
+    and check(), the costly consistency check of a private key (None when there is nothing more to check), which
+    runs only for material about to be sent."""
+
+    __slots__ = ()
+
+
 def key_material(key_type, content=None, content_bytes=None, passphrase=None, option='content',
                  passphrase_option='passphrase'):
-    """Check key material and return (base64 text to send, public-key SHA-256 fingerprint or None).
+    """Check key material and return its Material.
 
     content is what the user typed (PEM text, or base64 of a secret key); content_bytes what a file held
-    (PEM, or the raw secret key bytes). Raises InvalidInput / PemError naming the option (and passphrase_option,
+    (PEM, or the raw secret key bytes). Always checked here: base64 and length of a secret key, the PEM structure,
+    key type and passphrase of a private or public key, and the public key, which the fingerprint (and a bundle's
+    match with its certificate) needs. Raises InvalidInput / PemError naming the option (and passphrase_option,
     the option that holds the passphrase)."""
     if key_type == 'secret_key':
         if content_bytes is not None:
@@ -75,17 +85,35 @@ def key_material(key_type, content=None, content_bytes=None, passphrase=None, op
         if len(raw) not in SECRET_KEY_LENGTHS:
             raise InvalidInput('%s: a secret key is 8 (DES), 16, 24 or 32 (AES, DESede) bytes long; this one has %d.'
                                % (option, len(raw)))
-        return base64.b64encode(raw).decode('ascii'), None
+        return Material(base64.b64encode(raw).decode('ascii'), None, None)
     data = content_bytes if content_bytes is not None else content
+    check = None
     if key_type == 'private_key':
         private_key = _pem.load_private_key(data, passphrase=passphrase, option=option,
-                                            passphrase_option=passphrase_option)
+                                            passphrase_option=passphrase_option, check_consistency=False)
         pem = _pem.private_key_to_pkcs8_pem(private_key)
         public_key = private_key.public_key()
+        check = functools.partial(_pem.load_private_key, data, passphrase=passphrase, option=option,
+                                  passphrase_option=passphrase_option)
     else:
         public_key = _pem.load_public_key(data, option=option)
         pem = _pem.public_key_pem(public_key)
-    return base64.b64encode(pem.encode('ascii')).decode('ascii'), _pem.public_key_sha256_fingerprint(public_key)
+    return Material(base64.b64encode(pem.encode('ascii')).decode('ascii'),
+                    _pem.public_key_sha256_fingerprint(public_key), check)
+
+
+def check_sent_material(changes):
+    """Run the consistency check of every key material that the changes send, each once, before the first write
+    (in check mode too, so that it fails where the real run would). Raises PemError naming the option."""
+    checked = set()
+    for change in changes:
+        if not change.sends_material:
+            continue
+        for entry in change.desired['environments']:
+            check = entry.get('check')
+            if check is not None and id(check) not in checked:
+                checked.add(id(check))
+                check()
 
 
 def desired_key(name, key_type, environments, description=''):

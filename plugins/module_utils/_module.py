@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _client, _pem, _server
+from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _client, _keys, _pem, _server
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import CollectionError
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name, refuse_unknown_environments
 
@@ -108,7 +108,9 @@ def environments_of(desired):
 
 
 def apply_or_predict(module, client, changes, parallel=1):
-    """Check mode predicts from the plan alone; otherwise the executor sends the changes."""
+    """Check mode predicts from the plan alone; otherwise the executor sends the changes. Either way the key
+    material about to be sent is checked in full first, so that bad material fails before any write."""
+    _keys.check_sent_material(changes)
     if module.check_mode:
         return _apply.predict(changes)
     return _apply.apply(client, changes, _server.replan, module.params['retries'], parallel)

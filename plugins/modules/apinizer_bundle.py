@@ -18,7 +18,14 @@ description:
     ... (the chain, in order) and the key C(<name>) (private, secret or public).
   - Before the first write, every bundle is checked -- every PEM parses, the private key matches the certificate,
     each chain certificate issued the one before it, no certificate has expired, every environment exists in the
-    project, no two bundles store the same name. One bad bundle means nothing is written.
+    project, no two bundles store the same name. One bad bundle means nothing is written, and the message names
+    every bad bundle.
+  - What is checked when. Always, for every bundle, before any request -- names, environments, PEM structure,
+    certificate validity and chain order, the passphrase of an encrypted key, a secret key's length, and the
+    private key's public half against the certificate. Before the first write, and only for the keys whose
+    material is about to be sent -- the costly consistency check of the private key itself (for RSA, that its
+    numbers belong together: about 60 ms for RSA-2048 and 400 ms for RSA-4096), so that a run that sends nothing
+    stays fast.
   - A converged run reads the certificate list, the key list and the environments once for all bundles, and
     sends no write.
   - When the certificate of a bundle changes, its private key is sent again in the same run, whatever

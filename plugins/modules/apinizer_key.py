@@ -125,6 +125,9 @@ notes:
     differs from O(content). To rotate a key, run once with O(update_content=always) (or O(force=true)) and the new
     material; later runs with the default O(update_content=on_create) stay idempotent.
   - Every update carries the material of every environment, because the server replaces the whole environment list.
+  - What is checked when. Before any request -- the PEM structure, key type and passphrase of a private or public
+    key, and a secret key's base64 and length. Before the write, and only when the material is about to be sent
+    -- the costly consistency check of a private key itself (for RSA, that its numbers belong together).
   - A deployment that fails in any environment fails the task and names each failed environment.
 seealso:
   - module: apinizer.apiops.apinizer_key_info
@@ -289,14 +292,14 @@ def environment_entries(module):
 
 
 def read_material(key_type, entry):
-    """(base64 content to send, public key fingerprint) of one environment's material, or (None, None)."""
+    """The Material of one environment's key, or an empty one."""
     option = entry['prefix'] + ('content_path' if entry['content_path'] else 'content')
     if entry['content_path']:
         return _keys.key_material(key_type, content_bytes=read_input_file(entry['content_path'], option),
                                   passphrase=entry['passphrase'], option=option)
     if entry['content']:
         return _keys.key_material(key_type, content=entry['content'], passphrase=entry['passphrase'], option=option)
-    return None, None
+    return _keys.Material(None, None, None)
 
 
 def desired_from_params(module):
@@ -310,9 +313,9 @@ def desired_from_params(module):
         source = (entry['content'], entry['content_path'], entry['passphrase'])
         if source not in materials:
             materials[source] = read_material(params['key_type'], entry)
-        content, fingerprint = materials[source]
-        environments.append(dict(name=entry['name'], alias=entry['alias'] or '', content=content,
-                                 public_key_sha256=fingerprint))
+        material = materials[source]
+        environments.append(dict(name=entry['name'], alias=entry['alias'] or '', content=material.content,
+                                 public_key_sha256=material.public_key_sha256, check=material.check))
     return _keys.desired_key(params['name'], params['key_type'], environments, params['description'])
 
 

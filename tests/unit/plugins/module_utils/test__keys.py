@@ -10,6 +10,7 @@ import base64
 import hashlib
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
@@ -38,8 +39,8 @@ def server_key(environments, key_type='SECRET_KEY', description='', by_id=False)
 
 
 def test_secret_key_from_base64_text_and_from_raw_file_bytes():
-    assert keys.key_material('secret_key', content=AES_B64) == (AES_B64, None)
-    assert keys.key_material('secret_key', content_bytes=AES_256) == (AES_B64, None)
+    assert keys.key_material('secret_key', content=AES_B64) == (AES_B64, None, None)
+    assert keys.key_material('secret_key', content_bytes=AES_256) == (AES_B64, None, None)
     # line breaks in base64 text are tolerated
     assert keys.key_material('secret_key', content=AES_B64[:20] + '\n' + AES_B64[20:])[0] == AES_B64
 
@@ -57,15 +58,38 @@ def test_secret_key_refusals(kwargs, text):
 
 def test_private_key_is_sent_as_base64_of_unencrypted_pkcs8_pem():
     encrypted = pki.private_key_pem(RSA, fmt='traditional', passphrase='correct horse')
-    content, fingerprint = keys.key_material('private_key', content=encrypted, passphrase='correct horse')
+    content, fingerprint, _check = keys.key_material('private_key', content=encrypted, passphrase='correct horse')
     sent = base64.b64decode(content).decode('ascii')
     assert sent == pki.private_key_pem(RSA)
     spki = base64.b64decode(''.join(pki.public_key_pem(RSA).splitlines()[1:-1]))
     assert fingerprint == hashlib.sha256(spki).hexdigest().upper()
 
 
+def inconsistent_rsa_pem():
+    """An RSA private key whose CRT exponent does not belong to its primes: well formed, but not a valid key."""
+    numbers = RSA.private_numbers()
+    broken = rsa.RSAPrivateNumbers(numbers.p, numbers.q, numbers.d, numbers.dmp1 + 2, numbers.dmq1, numbers.iqmp,
+                                   numbers.public_numbers)
+    return pki.private_key_pem(broken.private_key(unsafe_skip_rsa_key_validation=True))
+
+
+def test_a_private_key_is_checked_in_full_only_when_its_material_is_sent():
+    material = keys.key_material('private_key', content=inconsistent_rsa_pem())
+    assert material.public_key_sha256 == keys.key_material('private_key', content=pki.private_key_pem(RSA))[1]
+    desired = keys.desired_key('k', 'private_key', [dict(name='production', alias='', content=material.content,
+                                                         public_key_sha256=material.public_key_sha256,
+                                                         check=material.check)])
+    stored = keys.current_key(server_key([('production', '')], key_type='PRIVATE_KEY'))
+    converged = keys.plan(desired, stored, OPTIONS)
+    keys.check_sent_material([converged])  # nothing is sent: the costly check does not run
+    with pytest.raises(PemError) as caught:
+        keys.check_sent_material([keys.plan(desired, stored, OPTIONS._replace(force=True))])
+    assert str(caught.value) == 'content: the private key (PRIVATE KEY) is damaged and could not be loaded'
+
+
 def test_public_key_is_sent_as_base64_of_its_pem_and_fingerprinted_like_the_private_half():
-    content, fingerprint = keys.key_material('public_key', content=pki.public_key_pem(RSA, 'pkcs1'))
+    content, fingerprint, check = keys.key_material('public_key', content=pki.public_key_pem(RSA, 'pkcs1'))
+    assert check is None
     assert base64.b64decode(content).decode('ascii') == pki.public_key_pem(RSA)
     assert fingerprint == keys.key_material('private_key', content=pki.private_key_pem(RSA))[1]
 

@@ -8,10 +8,17 @@ __metaclass__ = type
 
 import base64
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.plugins.modules import apinizer_bundle
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_chain
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import (
+    cached_key,
+    make_certificate,
+    make_chain,
+    private_key_pem,
+)
 
 CHAIN = make_chain('api.example.com')
 CERTS = '/apiops/projects/demo/certificates/'
@@ -118,3 +125,16 @@ def test_every_bad_bundle_is_named_in_one_message(run_module):
     assert result.result['msg'] == ('bundle nowhere: no environments; set environments on the bundle or the default '
                                     'environments. bundle twice: the name is given to more than one bundle; give each '
                                     'bundle its own name.')
+
+
+def test_an_inconsistent_private_key_fails_before_the_first_write_when_it_would_be_sent(run_module):
+    key = cached_key('rsa')
+    numbers = key.private_numbers()
+    broken = rsa.RSAPrivateNumbers(numbers.p, numbers.q, numbers.d, numbers.dmp1 + 2, numbers.dmq1, numbers.iqmp,
+                                   numbers.public_numbers).private_key(unsafe_skip_rsa_key_validation=True)
+    issued = make_certificate('broken.example.com', key=key)
+    bundles = [dict(name='api', certificate=issued.pem, private_key=private_key_pem(broken))]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']), [
+        ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []})])
+    assert result.failed and server.writes == []
+    assert result.result['msg'] == 'bundle api: private_key: the private key (PRIVATE KEY) is damaged and could not be loaded'
