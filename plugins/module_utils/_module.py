@@ -66,20 +66,38 @@ def free_form_secrets(value, in_environments=False):
 
 class ApinizerModule(AnsibleModule):
     """AnsibleModule that masks free-form secrets from the moment the parameters are read, so that not even a
-    failure of the argument spec's own checks echoes them in its invocation."""
+    failure of the argument spec's own checks echoes them in its invocation.
+
+    echoed_arguments, when a module sets it, is what the result's invocation shows instead of every parameter
+    (a bundle list holds key material and can be thousands of entries long)."""
+
+    echoed_arguments = None
 
     def _load_params(self):
         super(ApinizerModule, self)._load_params()
         self.no_log_values.update(free_form_secrets(self.params))
 
 
-def run_and_exit(module, body):
-    """Run body(module), which returns the task result or raises; the one place that ends a module."""
+CONNECTION_SECRETS = ('token', 'password')
+
+
+def _echo_only(module, result):
+    """With echoed_arguments set, the invocation shows them, and only the secrets that can still appear in the
+    result -- the connection's -- stay registered for masking: ansible-core's masking walks every string of the
+    result once per registered value."""
+    if module.echoed_arguments is None or 'invocation' in result:
+        return result
+    module.no_log_values = set(module.params[option] for option in CONNECTION_SECRETS if module.params.get(option))
+    return dict(result, invocation=dict(module_args=module.echoed_arguments))
+
+
+def run_and_exit(module, task):
+    """Run task(module), which returns the task result or raises; the one place that ends a module."""
     try:
-        result = body(module)
+        result = task(module)
     except CollectionError as exc:
-        module.fail_json(msg=str(exc), **exc.result_fields())
-    module.exit_json(**result)
+        module.fail_json(msg=str(exc), **_echo_only(module, exc.result_fields()))
+    module.exit_json(**_echo_only(module, result))
 
 
 def require_libraries(cryptography=True):
@@ -90,15 +108,15 @@ def require_libraries(cryptography=True):
         raise MissingLibrary('cryptography', _pem.CRYPTOGRAPHY_IMPORT_ERROR)
 
 
-def hide_sent_key_material(module, client, desired_keys):
+def hide_sent_key_material(client, desired_keys):
     """The key material the desired keys send (base64 that appears nowhere in the parameters when it was read from
-    a file or re-encoded) is masked in the result and scrubbed from the client's messages."""
+    a file or re-encoded) is scrubbed from the client's messages, the only place where it could surface (a server
+    error that echoes the request). Results never carry it, so it is not registered for masking."""
     secrets = set()
     for desired in desired_keys:
         for entry in (desired or {}).get('environments') or []:
             if isinstance(entry, dict) and entry.get('content'):
                 secrets.add(entry['content'])
-    module.no_log_values.update(secrets)
     client.hide(sorted(secrets))
 
 
@@ -124,7 +142,7 @@ def manage_one(module, kind, desired_from_params, options, return_key, updated_v
     desired = desired_from_params(module)
     client = _client.ApinizerClient.from_module(module)
     if kind == 'key':
-        hide_sent_key_material(module, client, [desired])
+        hide_sent_key_material(client, [desired])
     current = _server.READERS[kind](client, params['project'], desired['name'])
     change = _server.PLANNERS[kind](desired, current, options)
     if change.action in ('create', 'update'):

@@ -306,6 +306,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._apply import DONE
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, module_kwargs
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
+    CONNECTION_SECRETS,
     ApinizerModule,
     TaskFailed,
     apply_or_predict,
@@ -435,7 +436,7 @@ def checked_bundles(module):
     if problems:
         raise InvalidInput(' '.join(problems))
     client = ApinizerClient.from_module(module)
-    hide_sent_key_material(module, client, [b['key'] for b in bundles])
+    hide_sent_key_material(client, [b['key'] for b in bundles])
     _bundles.refuse_unknown_environments_of(bundles, client.environment_names(params['project']), params['project'])
     return bundles, client
 
@@ -487,8 +488,18 @@ def apply_bundles(module):
     return applied_result(module, names, bundles, changes, applied)
 
 
+def echoed_arguments(params):
+    """What the result's invocation shows: every option but the bundles, which are shown by name and state, and
+    the connection's secrets, shown as ansible-core shows a no_log option."""
+    shown = dict((option, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' if option in CONNECTION_SECRETS and value else value)
+                 for option, value in params.items() if option != 'bundles')
+    shown['bundles'] = [dict(name=b['name'], state=b['state']) for b in params['bundles']]
+    return shown
+
+
 def main():
     module = ApinizerModule(**module_kwargs(argument_spec(), supports_check_mode=True))
+    module.echoed_arguments = echoed_arguments(module.params)
     run_and_exit(module, apply_bundles)
 
 

@@ -25,10 +25,11 @@ CONNECTION = dict(url='https://apinizer.test', token=TOKEN, project='demo')
 class ModuleExit(Exception):
     """exit_json or fail_json was called; result is what the task would return."""
 
-    def __init__(self, result, failed):
+    def __init__(self, result, failed, module):
         super(ModuleExit, self).__init__(result)
         self.result = result
         self.failed = failed
+        self.module = module
 
 
 @contextlib.contextmanager
@@ -54,10 +55,10 @@ def run_module(monkeypatch):
     """run_module(module, args, script, check_mode=False, diff=False) -> (ModuleExit, ScriptedServer)."""
 
     def exit_json(module, **result):
-        raise ModuleExit(result, failed=False)
+        raise ModuleExit(result, False, module)
 
     def fail_json(module, msg, **result):
-        raise ModuleExit(dict(result, msg=msg, failed=True), failed=True)
+        raise ModuleExit(dict(result, msg=msg, failed=True), True, module)
 
     monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
     monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.plugins.modules import apinizer_bundle
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
+from ansible_collections.apinizer.apiops.tests.unit.plugins.modules.conftest import TOKEN
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import (
     cached_key,
     make_certificate,
@@ -138,3 +139,13 @@ def test_an_inconsistent_private_key_fails_before_the_first_write_when_it_would_
         ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []})])
     assert result.failed and server.writes == []
     assert result.result['msg'] == 'bundle api: private_key: the private key (PRIVATE KEY) is damaged and could not be loaded'
+
+
+def test_the_invocation_names_the_bundles_without_their_material_and_only_connection_secrets_stay_masked(run_module):
+    result, _server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production', 'staging']),
+                                 CONVERGED)
+    echoed = result.result['invocation']['module_args']
+    assert echoed['bundles'] == [{'name': 'api', 'state': 'present'}, {'name': 'aes', 'state': 'present'}]
+    assert echoed['token'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' and echoed['parallel'] == 4
+    assert AES not in repr(result.result) and 'PRIVATE KEY' not in repr(result.result) and TOKEN not in repr(result.result)
+    assert result.module.no_log_values == set([TOKEN])
