@@ -14,6 +14,7 @@ REQUEST_KINDS = ('status', 'latency', 'drop', 'rate_limit')
 KINDS = REQUEST_KINDS + ('deploy_failure', 'replace_create_fails')
 
 COMMON_FIELDS = ('kind', 'method', 'path', 'count')
+WRITE_METHODS = ('POST', 'PUT', 'DELETE')
 KIND_FIELDS = {
     'status': ('status', 'error', 'error_description', 'headers'),
     'latency': ('seconds',),
@@ -55,7 +56,7 @@ def validate_fault(spec):
     fault = {'kind': kind}
     method = spec.get('method', '*')
     if not isinstance(method, str) or not method:
-        raise FaultSpecError('method must be an HTTP method or "*"')
+        raise FaultSpecError('method must be an HTTP method, "WRITE" (POST, PUT or DELETE) or "*"')
     fault['method'] = method.upper()
     path = spec.get('path', '.*')
     if not isinstance(path, str):
@@ -173,7 +174,10 @@ class FaultBook:
 
     @staticmethod
     def _matches(fault, method, paths):
-        if fault['method'] not in ('*', method):
+        if fault['method'] == 'WRITE':
+            if method not in WRITE_METHODS:
+                return False
+        elif fault['method'] not in ('*', method):
             return False
         return any(re.search(fault['path'], path) for path in paths)
 

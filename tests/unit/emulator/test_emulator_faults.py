@@ -233,3 +233,14 @@ def test_a_dropped_connection_carries_no_http_bytes(api, when):
         except ConnectionResetError:
             pass
     assert received == b''
+
+
+def test_write_latency_slows_every_write_and_no_read(api):
+    api.emulator.control.add_fault('latency', seconds=0.3, method='WRITE', count=None)
+    started = time.monotonic()
+    assert api.get(KEYS).status_code == 200
+    read_seconds = time.monotonic() - started
+    started = time.monotonic()
+    assert api.create_key('slow', {'production': (SECRET, 'slow')}).status_code == 200
+    write_seconds = time.monotonic() - started
+    assert read_seconds < 0.3 <= write_seconds
