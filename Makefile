@@ -1,7 +1,8 @@
 # apinizer.apiops development tasks.
 #
-#   make demo    build the collection, install the tarball, run examples/demo.yml twice
-#                against the bundled emulator (or APINIZER_URL/APINIZER_TOKEN), export
+#   make demo    build the collection, install the tarball, deploy examples/demo.yml's bundles
+#                with the role: first run, rerun (changed=0, no write), rotation, expiry
+#                report; against the bundled emulator (or APINIZER_URL/APINIZER_TOKEN)
 #   make test    changelog lint, unit tests, sanity, ansible-lint, build + install,
 #                integration tests; non-zero when any of them fails
 #
@@ -42,7 +43,7 @@ TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
 help:
-	@echo 'make demo            build, install and run examples/demo.yml against the emulator'
+	@echo 'make demo            the role in examples/demo.yml: deploy, rerun, rotation, expiry report (emulator)'
 	@echo 'make test            $(TEST_STEPS)'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make units           pytest tests/unit'
@@ -175,9 +176,14 @@ test: venv
 	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
 	echo 'make test: all steps passed'
 
+# examples/demo.yml through the role, in phases: deploy, rerun (changed=0, no write), rotation
+# (the key follows its certificate), each with the expiry report; the counts are checked
+# (tests/scripts/demo.py). DEMO_TARGET=auto: the Apinizer of APINIZER_URL when set, else the
+# emulator; make test runs it with DEMO_TARGET=emulator. Files go to build/demo only.
+DEMO_TARGET ?= auto
 demo: build
-	@echo '==> demo'
-	$(SCRIPTS)/demo.sh $(INSTALLED)
+	@echo '==> demo (examples/demo.yml, the role apinizer_deploy; target: $(DEMO_TARGET))'
+	$(BIN)/python $(SCRIPTS)/demo.py $(INSTALLED) --work-dir $(BUILD)/demo --target $(DEMO_TARGET)
 
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache .ansible
