@@ -54,7 +54,8 @@ help:
 	@echo 'make molecule        molecule test of the apinizer_deploy role against the emulator'
 	@echo 'make ee              ansible-builder create of tests/ee/execution-environment.yml'
 	@echo 'make awx             examples/deploy.yml run as an AWX job would run it (ansible-runner)'
-	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes docs/reliability.md'
+	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes build/reports/reliability.md'
+	@echo 'make reports         copy the last build/reports/reliability.md into docs/ (not part of make test)'
 	@echo 'make bench           benchmark: writes docs/performance.md (not part of make test)'
 	@echo 'make venv            .venv with the pinned tools (automatic)'
 	@echo 'make clean           remove build/;  make distclean  also .venv'
@@ -148,12 +149,21 @@ awx: build
 # The reliability and security cases (tests/reliability, issue 5): real ansible-playbook runs of the installed
 # collection against the emulator under faults, bad input, concurrency and TLS, and secret-hygiene scans of every
 # integration target, the molecule scenario and the AWX runner test at -vvv (run in the background meanwhile).
-# Writes docs/reliability.md; about 2-3 minutes on 2 cores.
+# Writes build/reports/reliability.md (make reports copies it to docs/); about 2-3 minutes on 2 cores.
+REPORTS := $(BUILD)/reports
 .PHONY: reliability
 reliability: build
-	@echo '==> pytest tests/reliability (writes docs/reliability.md)'
+	@echo '==> pytest tests/reliability (writes build/reports/reliability.md)'
 	$(BIN)/python -m pytest tests/reliability -p no:cacheprovider -ra --rootdir=$(ROOT) --apinizer-collections=$(INSTALLED) \
-	  --reliability-report=$(ROOT)/docs/reliability.md --reliability-command='make reliability'
+	  --reliability-report=$(REPORTS)/reliability.md --reliability-command='make reliability'
+
+# docs/ holds the last published reports; make test never touches them. This copies the report of
+# the last make reliability run into docs/ (to commit), and fails when there is none.
+.PHONY: reports
+reports:
+	@test -f $(REPORTS)/reliability.md || { echo 'no $(REPORTS)/reliability.md: run make reliability first' >&2; exit 1; }
+	cp $(REPORTS)/reliability.md docs/reliability.md
+	@sed -n 's/^Generated on /docs\/reliability.md: generated on /p' docs/reliability.md
 
 # The benchmark (not part of make test; no timing is asserted): the role, a per-object
 # loop and ansible.builtin.uri against the emulator for N = 1, 10, 100, 300 bundles.
@@ -164,14 +174,19 @@ bench: build
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run_bench.py --collections $(INSTALLED) --work $(BUILD)/bench --docs $(ROOT)/docs
 
-# Runs every step even after a failure, then reports each one with its time.
+# Runs every step even after a failure, then reports each one with its time. Last,
+# tree-unchanged fails when git status differs from what it was
+# at the start (tests/scripts/tree_check.sh): every step writes under build/ only.
 test: venv
-	@failed=(); summary=(); \
+	@failed=(); summary=(); tree=$$(mktemp); trap 'rm -f "$$tree"' EXIT; \
+	$(SCRIPTS)/tree_check.sh save "$$tree"; \
 	for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
 	  if $(MAKE) $$step; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
 	  summary+=("$$(printf '%-15s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
 	done; \
+	if $(SCRIPTS)/tree_check.sh compare "$$tree"; then result=passed; else result=FAILED; failed+=(tree-unchanged); fi; \
+	summary+=("$$(printf '%-15s %-7s' tree-unchanged "$$result")"); \
 	echo; echo '==> make test summary'; printf '  %s\n' "$${summary[@]}"; \
 	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
 	echo 'make test: all steps passed'
