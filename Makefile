@@ -38,7 +38,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx reliability
+TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx demo reliability
 
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
@@ -174,15 +174,15 @@ bench: build
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run_bench.py --collections $(INSTALLED) --work $(BUILD)/bench --docs $(ROOT)/docs
 
-# Runs every step even after a failure, then reports each one with its time. Last,
-# tree-unchanged fails when git status differs from what it was
+# Runs every step even after a failure, then reports each one with its time. The demo always runs
+# against the emulator here. Last, tree-unchanged fails when git status differs from what it was
 # at the start (tests/scripts/tree_check.sh): every step writes under build/ only.
 test: venv
 	@failed=(); summary=(); tree=$$(mktemp); trap 'rm -f "$$tree"' EXIT; \
 	$(SCRIPTS)/tree_check.sh save "$$tree"; \
 	for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
-	  if $(MAKE) $$step; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
+	  if $(MAKE) $$step DEMO_TARGET=emulator; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
 	  summary+=("$$(printf '%-15s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
 	done; \
 	if $(SCRIPTS)/tree_check.sh compare "$$tree"; then result=passed; else result=FAILED; failed+=(tree-unchanged); fi; \
