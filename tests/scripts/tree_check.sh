@@ -49,9 +49,12 @@ if [[ $action == save ]]; then
     exit 0
 fi
 
-before_status=$(sed '/^--- contents$/,$d' "$file")
-before_contents=$(sed '1,/^--- contents$/d; /^--- ignored$/,$d' "$file")
-before_ignored=$(sed '1,/^--- ignored$/d' "$file")
+section() {
+    awk -v name="$1" '/^--- (contents|ignored)$/ { part = $2; next } part == name' "$file"
+}
+before_status=$(section '')
+before_contents=$(section contents)
+before_ignored=$(section ignored)
 now_status=$(status)
 now_contents=$(contents)
 now_ignored=$(ignored)
@@ -70,10 +73,10 @@ if [[ $before_status == "$now_status" && $before_contents == "$now_contents" ]];
 fi
 if [[ $before_status != "$now_status" ]]; then
     echo "tree check: FAILED: make test changed the working tree (git status --porcelain, - before, + after):" >&2
-    diff <(echo "$before_status") <(echo "$now_status") | { grep '^[<>]' || true; } | sed 's/^</  -/; s/^>/  +/' >&2
+    diff <(echo "$before_status") <(echo "$now_status") | { grep -E '^[<>] .' || true; } | sed 's/^</  -/; s/^>/  +/' >&2
 else
     echo "tree check: FAILED: make test rewrote files that were already changed or untracked (sha256, - before, + after):" >&2
-    diff <(echo "$before_contents") <(echo "$now_contents") | { grep '^[<>]' || true; } | sed 's/^</  -/; s/^>/  +/' >&2
+    diff <(echo "$before_contents") <(echo "$now_contents") | { grep -E '^[<>] .' || true; } | sed 's/^</  -/; s/^>/  +/' >&2
 fi
 echo "every step must write under build/ only; restore the files above (git checkout / git clean) after fixing the step" >&2
 exit 1
