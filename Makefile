@@ -44,7 +44,7 @@ TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx
 
 help:
 	@echo 'make demo            the role in examples/demo.yml: deploy, rerun, rotation, expiry report (emulator)'
-	@echo 'make test            $(TEST_STEPS)'
+	@echo 'make test            $(TEST_STEPS), then tree-unchanged'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make units           pytest tests/unit'
 	@echo 'make sanity          ansible-test sanity (no ignore files)'
