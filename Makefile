@@ -1,7 +1,8 @@
 # apinizer.apiops development tasks.
 #
-#   make demo    build the collection, install the tarball, run examples/demo.yml twice
-#                against the bundled emulator (or APINIZER_URL/APINIZER_TOKEN), export
+#   make demo    build the collection, install the tarball, deploy examples/demo.yml's bundles
+#                with the role: first run, rerun (changed=0, no write), rotation, expiry
+#                report; against the bundled emulator (or APINIZER_URL/APINIZER_TOKEN)
 #   make test    changelog lint, unit tests, sanity, ansible-lint, build + install,
 #                integration tests; non-zero when any of them fails
 #
@@ -37,13 +38,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx reliability
+TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx demo reliability
 
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
 help:
-	@echo 'make demo            build, install and run examples/demo.yml against the emulator'
-	@echo 'make test            $(TEST_STEPS)'
+	@echo 'make demo            the role in examples/demo.yml: deploy, rerun, rotation, expiry report (emulator)'
+	@echo 'make test            $(TEST_STEPS), then tree-unchanged'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make units           pytest tests/unit'
 	@echo 'make sanity          ansible-test sanity (no ignore files)'
@@ -53,7 +54,8 @@ help:
 	@echo 'make molecule        molecule test of the apinizer_deploy role against the emulator'
 	@echo 'make ee              ansible-builder create of tests/ee/execution-environment.yml'
 	@echo 'make awx             examples/deploy.yml run as an AWX job would run it (ansible-runner)'
-	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes docs/reliability.md'
+	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes build/reports/reliability.md'
+	@echo 'make reports         copy the last build/reports/reliability.md into docs/ (not part of make test)'
 	@echo 'make bench           benchmark: writes docs/performance.md (not part of make test)'
 	@echo 'make venv            .venv with the pinned tools (automatic)'
 	@echo 'make clean           remove build/;  make distclean  also .venv'
@@ -147,12 +149,21 @@ awx: build
 # The reliability and security cases (tests/reliability, issue 5): real ansible-playbook runs of the installed
 # collection against the emulator under faults, bad input, concurrency and TLS, and secret-hygiene scans of every
 # integration target, the molecule scenario and the AWX runner test at -vvv (run in the background meanwhile).
-# Writes docs/reliability.md; about 2-3 minutes on 2 cores.
+# Writes build/reports/reliability.md (make reports copies it to docs/); about 2-3 minutes on 2 cores.
+REPORTS := $(BUILD)/reports
 .PHONY: reliability
 reliability: build
-	@echo '==> pytest tests/reliability (writes docs/reliability.md)'
+	@echo '==> pytest tests/reliability (writes build/reports/reliability.md)'
 	$(BIN)/python -m pytest tests/reliability -p no:cacheprovider -ra --rootdir=$(ROOT) --apinizer-collections=$(INSTALLED) \
-	  --reliability-report=$(ROOT)/docs/reliability.md --reliability-command='make reliability'
+	  --reliability-report=$(REPORTS)/reliability.md --reliability-command='make reliability'
+
+# docs/ holds the last published reports; make test never touches them. This copies the report of
+# the last make reliability run into docs/ (to commit), and fails when there is none.
+.PHONY: reports
+reports:
+	@test -f $(REPORTS)/reliability.md || { echo 'no $(REPORTS)/reliability.md: run make reliability first' >&2; exit 1; }
+	cp $(REPORTS)/reliability.md docs/reliability.md
+	@sed -n 's/^Generated on /docs\/reliability.md: generated on /p' docs/reliability.md
 
 # The benchmark (not part of make test; no timing is asserted): the role, a per-object
 # loop and ansible.builtin.uri against the emulator for N = 1, 10, 100, 300 bundles.
@@ -163,21 +174,31 @@ bench: build
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run_bench.py --collections $(INSTALLED) --work $(BUILD)/bench --docs $(ROOT)/docs
 
-# Runs every step even after a failure, then reports each one with its time.
+# Runs every step even after a failure, then reports each one with its time. The demo always runs
+# against the emulator here. Last, tree-unchanged fails when git status differs from what it was
+# at the start (tests/scripts/tree_check.sh): every step writes under build/ only.
 test: venv
-	@failed=(); summary=(); \
+	@failed=(); summary=(); tree=$$(mktemp); trap 'rm -f "$$tree"' EXIT; \
+	$(SCRIPTS)/tree_check.sh save "$$tree"; \
 	for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
-	  if $(MAKE) $$step; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
+	  if $(MAKE) $$step DEMO_TARGET=emulator; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
 	  summary+=("$$(printf '%-15s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
 	done; \
+	if $(SCRIPTS)/tree_check.sh compare "$$tree"; then result=passed; else result=FAILED; failed+=(tree-unchanged); fi; \
+	summary+=("$$(printf '%-15s %-7s' tree-unchanged "$$result")"); \
 	echo; echo '==> make test summary'; printf '  %s\n' "$${summary[@]}"; \
 	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
 	echo 'make test: all steps passed'
 
+# examples/demo.yml through the role, in phases: deploy, rerun (changed=0, no write), rotation
+# (the key follows its certificate), each with the expiry report; the counts are checked
+# (tests/scripts/demo.py). DEMO_TARGET=auto: the Apinizer of APINIZER_URL when set, else the
+# emulator; make test runs it with DEMO_TARGET=emulator. Files go to build/demo only.
+DEMO_TARGET ?= auto
 demo: build
-	@echo '==> demo'
-	$(SCRIPTS)/demo.sh $(INSTALLED)
+	@echo '==> demo (examples/demo.yml, the role apinizer_deploy; target: $(DEMO_TARGET))'
+	$(BIN)/python $(SCRIPTS)/demo.py $(INSTALLED) --work-dir $(BUILD)/demo --target $(DEMO_TARGET)
 
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache .ansible

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Fixtures of the reliability suite and the hook that writes docs/reliability.md at the end of the session.
+"""Fixtures of the reliability suite and the hook that writes the report (build/reports/reliability.md) at the end of the session.
 
 Every test carries ``@pytest.mark.reliability(group=..., description=..., expectation=...)`` (parametrized tables
 put it on each pytest.param); its id is the parameter id or the test name. The outcome of each case (passed or
@@ -44,7 +44,7 @@ HYGIENE = pytest.StashKey()
 def pytest_addoption(parser):
     group = parser.getgroup('reliability')
     group.addoption('--reliability-report', default=None,
-                    help='write the report here (default: docs/reliability.md, only when the whole suite ran)')
+                    help='write the report here (default: build/reports/reliability.md, only when the whole suite ran)')
     group.addoption('--reliability-command', default=None, help='the command named in the report')
     group.addoption('--apinizer-collections', default=None,
                     help='a collections path holding apinizer.apiops (e.g. build/collections); default: arrange a copy '
@@ -128,9 +128,9 @@ def pytest_sessionfinish(session, exitstatus):
     path = config.getoption('reliability_report')
     if path is None:
         if _partial(session):
-            config.stash[NOTE] = 'partial run: docs/reliability.md left as it was (give --reliability-report to write it)'
+            config.stash[NOTE] = 'partial run: no report written (give --reliability-report to write one)'
             return
-        path = os.path.join(support.ROOT, 'docs', 'reliability.md')
+        path = os.path.join(support.ROOT, 'build', 'reports', 'reliability.md')
     command = config.getoption('reliability_command') or 'pytest ' + ' '.join(shlex.quote(a) for a in config.invocation_params.args)
     support.write_report(path, cases, command, time.time() - config.stash[STARTED])
     config.stash[NOTE] = 'reliability report: %d cases, %d passed, written to %s' % (

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Start and stop the bundled Apinizer emulator (package apinizer_emulator in
 # tests/emulator) on 127.0.0.1, on a free port, with new random tokens. Sourced by
-# integration.sh and demo.sh:
+# integration.sh:
 #
 #   . tests/scripts/emulator.sh
 #   emulator_start EMULATOR_DIR PYTHON WORK_DIR    # sets EMULATOR_URL, EMULATOR_TOKEN,
