@@ -24,7 +24,7 @@ description:
     certificate validity and chain order, the passphrase of an encrypted key, a secret key's length, and the
     private key's public half against the certificate. Before the first write, and only for the keys whose
     material is about to be sent -- the costly consistency check of the private key itself (for RSA, that its
-    numbers belong together: about 60 ms for RSA-2048 and 400 ms for RSA-4096), so that a run that sends nothing
+    numbers belong together, about 60 ms for RSA-2048 and 400 ms for RSA-4096), so that a run that sends nothing
     stays fast.
   - A converged run reads the certificate list, the key list and the environments once for all bundles, and
     sends no write.

@@ -7,9 +7,17 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import pytest
 import yaml
 
-from ansible_collections.apinizer.apiops.plugins.modules import apinizer_bundle, apinizer_certificate, apinizer_key
+from ansible_collections.apinizer.apiops.plugins.modules import (
+    apinizer_bundle,
+    apinizer_certificate,
+    apinizer_certificate_export,
+    apinizer_certificate_info,
+    apinizer_key,
+    apinizer_key_info,
+)
 
 
 def _shape(entry):
@@ -26,3 +34,10 @@ def test_the_deployment_report_has_one_documented_shape():
     in_bundle = yaml.safe_load(apinizer_bundle.RETURN)['bundles']['contains']['resources']['contains']['deployment']
     assert _shape(key) == _shape(certificate) == _shape(in_bundle)
     assert sorted(_shape(certificate)['contains']) == ['environments', 'message', 'success']
+
+
+@pytest.mark.parametrize('module', [apinizer_bundle, apinizer_certificate, apinizer_certificate_export,
+                                    apinizer_certificate_info, apinizer_key, apinizer_key_info])
+def test_every_documentation_block_is_yaml(module):
+    for block in ('DOCUMENTATION', 'EXAMPLES', 'RETURN'):
+        assert yaml.safe_load(getattr(module, block)), block
