@@ -41,6 +41,7 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 10.0
 RETRY_AFTER_MAX_SECONDS = 60.0
 JSON_ACCEPT = {'Accept': 'application/json'}
+TOKEN_RENEW_MARGIN_SECONDS = 30.0
 # The export download is application/octet-stream; its errors still come as JSON.
 BINARY_ACCEPT = {'Accept': 'application/octet-stream, application/json;q=0.5'}
 # The reference documents "Certificate (name: x) is not found!" only; other wordings of a missing key are read alike.
@@ -175,6 +176,10 @@ def _explain(status, error, description, method, path):
     return 'The Apinizer API refused %s (%s).' % (where, server)
 
 
+def _short_status(failure):
+    return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description or 'no description')
+
+
 def _retry_after_seconds(response, body):
     """Seconds the server asked us to wait, from the body's retry_after or the Retry-After header."""
     candidates = [body.get('retry_after') if isinstance(body, dict) else None, response.headers.get('Retry-After')]
@@ -216,6 +221,31 @@ class SharedPause(object):
             return max(0.0, self._until - self._clock())
 
 
+class _Token(object):
+    """The bearer token every worker of a run sends. One obtained with username and password is renewed shortly
+    before it expires (expires_in) and once when the server says token_expired; a static token is not."""
+
+    def __init__(self, token=None, clock=time.time):
+        self.lock = threading.Lock()
+        self.value = token
+        self.static = bool(token)
+        self.renew_at = None
+        self._clock = clock
+
+    def set(self, value, expires_in):
+        self.value = value
+        try:
+            seconds = float(expires_in)
+        except (TypeError, ValueError):
+            seconds = None
+        # Renew a little before the end: a tenth of the lifetime, at most TOKEN_RENEW_MARGIN_SECONDS.
+        self.renew_at = (self._clock() + seconds - min(seconds / 10.0, TOKEN_RENEW_MARGIN_SECONDS)
+                         if seconds is not None and seconds > 0 else None)
+
+    def due(self):
+        return self.value is None or (self.renew_at is not None and self._clock() >= self.renew_at)
+
+
 class _Counter(object):
 
     def __init__(self):
@@ -238,6 +268,7 @@ class ApinizerClient(object):
         self.retries = max(0, retries)
         self._requests = _Counter()
         self._pause = SharedPause()
+        self._token = _Token(token)
         self._sleep = sleep
         self._username = username
         self._password = password
@@ -248,8 +279,6 @@ class ApinizerClient(object):
         if client_cert:
             self.session.cert = (client_cert, client_key) if client_key else client_cert
         self.session.headers['User-Agent'] = 'apinizer.apiops-ansible-collection'
-        if token:
-            self._set_token(token)
 
     @classmethod
     def from_module(cls, module):
@@ -286,10 +315,6 @@ class ApinizerClient(object):
         """More values no message may show (the key material a module sends, say)."""
         self._secrets.extend(s for s in secrets if s and s not in self._secrets)
 
-    def _set_token(self, token):
-        self.session.headers['Authorization'] = 'Bearer %s' % token
-        if token not in self._secrets:
-            self._secrets.append(token)
 
     def _scrub(self, text):
         for secret in self._secrets:
@@ -308,10 +333,17 @@ class ApinizerClient(object):
     def project_path(project, *segments):
         return ApinizerClient.path(Literal('apiops/projects'), project, *segments)
 
-    def _authenticate(self):
-        """Exchange username and password for a token at the token endpoint, once per run."""
-        if 'Authorization' in self.session.headers or not self._username:
-            return
+    def _bearer(self, renew=False):
+        """The Authorization header: the static token, or one obtained with username and password -- again when it
+        is about to expire, or (renew) when the server said it had."""
+        token = self._token
+        with token.lock:
+            if self._username and (renew or token.due()):
+                self._obtain_token()
+            return {'Authorization': 'Bearer %s' % token.value} if token.value else {}
+
+    def _obtain_token(self):
+        """Exchange username and password for a token at the token endpoint."""
         form = dict(grant_type='client_credentials', client_id=self._username, client_secret=self._password)
         try:
             body = _json_or_empty(self._send('POST', TOKEN_PATH, write=False, data=form, headers=JSON_ACCEPT))
@@ -324,14 +356,30 @@ class ApinizerClient(object):
         if not body.get('access_token'):
             raise ApinizerError('The token endpoint %s answered without an access_token.' % TOKEN_PATH,
                                 method='POST', path=TOKEN_PATH)
-        self._set_token(body['access_token'])
+        self.hide([body['access_token']])
+        self._token.set(body['access_token'], body.get('expires_in'))
 
     def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
         """Send one call and return its JSON (or, with raw=True, the bytes of a download); raise ApinizerError
-        otherwise. Each call asks for the media type its endpoint returns: a server may honour Accept strictly."""
-        self._authenticate()
-        response = self._send(method, path, write=method in WRITE_METHODS, params=params, json=json, data=data,
-                              files=files, headers=BINARY_ACCEPT if raw else JSON_ACCEPT)
+        otherwise. Each call asks for the media type its endpoint returns: a server may honour Accept strictly.
+
+        A token obtained with username and password that the server calls expired is renewed once and the call
+        sent again: a 401 means the server did not process it, so no write is repeated blindly."""
+        headers = dict(BINARY_ACCEPT if raw else JSON_ACCEPT)
+        headers.update(self._bearer())
+        kwargs = dict(params=params, json=json, data=data, files=files)
+        try:
+            response = self._send(method, path, write=method in WRITE_METHODS, headers=headers, **kwargs)
+        except ApinizerError as exc:
+            if exc.status != 401 or exc.error != 'token_expired':
+                raise
+            if not self._username:
+                exc.set_message('The token expired during the run (%s) on %s %s: give a token that lives longer '
+                                'than the run, or username and password, which the modules renew '
+                                '(APINIZER_USERNAME / APINIZER_PASSWORD).' % (_short_status(exc), method, path))
+                raise
+            headers.update(self._bearer(renew=True))
+            response = self._send(method, path, write=method in WRITE_METHODS, headers=headers, **kwargs)
         if raw:
             return response.content
         return _json_or_empty(response)

@@ -345,8 +345,8 @@ def auth_run(ansible, material, apinizer_emulator_server):
         'a token the server does not know (401)', 'fails: "Authentication failed (401 invalid_token ...": names the token '
         'option; no other cause named; nothing written')),
     pytest.param('expired_token', id='auth-expired-token', marks=faults(
-        'username/password that yield an already expired token (token_ttl 0)', 'fails: "Authentication failed (401 '
-        'token_expired: Token has expired)"; nothing written')),
+        'username/password whose every token has expired at once (token_ttl 0)', 'renews the token once, then fails: '
+        '"Authentication failed (401 token_expired: Token has expired)"; nothing written')),
     pytest.param('bad_password', id='auth-bad-password', marks=faults(
         'a wrong password for the token endpoint', 'fails: "Could not obtain a token for user ... check username and '
         'password"; the password is not in the message; nothing written')),
@@ -496,3 +496,26 @@ def test_bundle_fails_in_fourth(ansible, apinizer_emulator, api, material, case_
     assert result['summary'] == dict(created=3, updated=0, deleted=0, unchanged=4), result['summary']
     assert sorted(api.certificates()) == ['part-%d' % i for i in range(1, 6)] and sorted(api.keys()) == ['part-4', 'part-5']
     case_detail.append('rerun: %s' % result['msg'])
+
+
+# --- a token that expires in the middle of a run --------------------------------------------------------------------
+
+@faults('username/password tokens that live 2 s, a bundle run of six keys written one at a time, each write taking '
+        '0.6 s', 'succeeds: the token is renewed before it expires (more than one token issued), every key is '
+        'stored once, no write answered 401 and none sent twice')
+def test_a_token_is_renewed_during_a_long_run(ansible, apinizer_emulator, api, material, case_detail):
+    api.control.config(token_ttl=2)
+    api.control.add_fault('latency', seconds=0.6, method='WRITE', count=None)
+    bundles = [dict(name='renew-%d' % index, secret_key=material.secret_key_b64) for index in range(6)]
+    args = dict(environments=['production'], bundles=bundles, parallel=1)
+    run = run_tasks(ansible, apinizer_emulator, [task('bundles', 'apinizer_bundle', args)], 'token-renewal',
+                    token=None, username=apinizer_emulator.username, password=apinizer_emulator.password)
+    result = assert_ok(run, 'bundles')
+    assert result['summary']['created'] == 6, result['summary']
+    requests = run.record('bundles')['requests']
+    issued = [r for r in requests if r['path'] == '/apiops/auth/token']
+    writes = [r for r in requests if r['write']]
+    assert len(issued) >= 2, summarize_requests(requests)
+    assert [(w['method'], w['status']) for w in writes] == [('POST', 200)] * 6, summarize_requests(writes)
+    assert sorted(api.keys()) == ['renew-%d' % index for index in range(6)]
+    case_detail.append('%d tokens issued for %d writes' % (len(issued), len(writes)))

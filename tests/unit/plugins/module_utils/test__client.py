@@ -393,3 +393,44 @@ def test_a_rate_limit_seen_by_one_worker_makes_the_others_wait():
     client.get('/apiops/projects/p/keys/')
     other.get('/apiops/projects/p/keys/')
     assert waits == [30.0] and len(other_waits) == 1 and 29 < other_waits[0] <= 30
+
+
+def test_a_token_obtained_with_credentials_is_renewed_before_it_expires():
+    script = [(200, {'access_token': 'first-token-1234567890', 'expires_in': 100}), (200, {'resultList': []}),
+              (200, {'access_token': 'second-token-1234567890', 'expires_in': 100}), (200, {'resultList': []})]
+    client, adapter = make_client(script, token=None, username='alice', password=PASSWORD)[:2]
+    now = [1000.0]
+    client._token._clock = lambda: now[0]
+    client.get('/apiops/projects/p/keys/')
+    now[0] += 91.0  # within the last tenth of its lifetime (at most 30 s): renewed
+    client.get('/apiops/projects/p/keys/')
+    assert [r.path_url for r in adapter.sent] == ['/apiops/auth/token', '/apiops/projects/p/keys/'] * 2
+    assert adapter.sent[3].headers['Authorization'] == 'Bearer second-token-1234567890'
+
+
+def test_a_write_refused_with_token_expired_is_sent_once_more_with_a_renewed_token():
+    expired = error(401, 'token_expired', 'Token has expired')
+    script = [(200, {'access_token': 'first-token-1234567890', 'expires_in': 3600}), expired,
+              (200, {'access_token': 'second-token-1234567890', 'expires_in': 3600}), (200, {'success': True})]
+    client, adapter = make_client(script, token=None, username='alice', password=PASSWORD)[:2]
+    assert client.request('POST', '/apiops/projects/p/keys/', json={'name': 'k'}) == {'success': True}
+    posts = [r for r in adapter.sent if r.path_url == '/apiops/projects/p/keys/']
+    assert [r.headers['Authorization'] for r in posts] == ['Bearer first-token-1234567890',
+                                                           'Bearer second-token-1234567890']
+
+
+def test_renewal_is_tried_once_and_a_static_token_that_expires_says_so():
+    expired = error(401, 'token_expired', 'Token has expired')
+    script = [(200, {'access_token': 'first-token-1234567890', 'expires_in': 3600}), expired,
+              (200, {'access_token': 'second-token-1234567890', 'expires_in': 3600}), expired]
+    client, adapter = make_client(script, token=None, username='alice', password=PASSWORD)[:2]
+    with pytest.raises(ApinizerError) as caught:
+        client.request('PUT', '/apiops/projects/p/keys/k/', json={'name': 'k'})
+    assert caught.value.status == 401 and len(adapter.sent) == 4
+    static = make_client([expired]).client
+    with pytest.raises(ApinizerError) as caught:
+        static.request('DELETE', '/apiops/projects/p/keys/k/')
+    assert str(caught.value) == ('The token expired during the run (401 token_expired: Token has expired) on DELETE '
+                                 '/apiops/projects/p/keys/k/: give a token that lives longer than the run, or username '
+                                 'and password, which the modules renew (APINIZER_USERNAME / APINIZER_PASSWORD).')
+    assert TOKEN not in str(caught.value)
