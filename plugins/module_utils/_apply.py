@@ -203,6 +203,10 @@ def apply(client, changes, replan, retries, parallel=1):
     groups = deque(_groups(changes))
     outcomes, failures, started = {}, [], set()
 
+    def run_group(worker, name, members):
+        started.add(name)
+        return _apply_group(worker, members, replan, retries)
+
     def collect(result):
         done, failed = result
         outcomes.update(done)
@@ -211,29 +215,29 @@ def apply(client, changes, replan, retries, parallel=1):
 
     if parallel <= 1 or len(groups) <= 1:
         while groups and not failures:
-            name, members = groups.popleft()
-            started.add(name)
-            collect(_apply_group(client, members, replan, retries))
+            collect(run_group(client, *groups.popleft()))
     else:
-        workers = [client] + [client.for_worker() for _ in range(min(parallel, len(groups)) - 1)]
-        idle = deque(workers)
-        with ThreadPoolExecutor(max_workers=len(workers)) as pool:
-            running = {}
-            while groups or running:
-                while groups and idle and not failures:
-                    name, members = groups.popleft()
-                    started.add(name)
-                    worker = idle.popleft()
-                    running[pool.submit(_apply_group, worker, members, replan, retries)] = worker
-                if not running:
-                    break
-                finished, _pending = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    idle.append(running.pop(future))
-                    collect(future.result())
+        _run_side_by_side(client, groups, min(parallel, len(groups)), run_group, collect, lambda: bool(failures))
     failures.sort(key=lambda item: item[0])
     return Applied([outcomes[index] for index in sorted(outcomes)], [failure for _index, failure in failures],
                    started)
+
+
+def _run_side_by_side(client, groups, workers, run_group, collect, stopped):
+    """Run the groups on a pool of workers, each with its own client; no new group starts once stopped()."""
+    idle = deque([client] + [client.for_worker() for _ in range(workers - 1)])
+    running = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while groups or running:
+            while groups and idle and not stopped():
+                worker = idle.popleft()
+                running[pool.submit(run_group, worker, *groups.popleft())] = worker
+            if not running:
+                break
+            finished, _pending = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in finished:
+                idle.append(running.pop(future))
+                collect(future.result())
 
 
 def _apply_change(client, change, replan, retries):
