@@ -118,5 +118,3 @@ class ServerState(object):
                 if match:
                     self._chains.setdefault(match.group(1), []).append((int(match.group(2)), stored))
         return [stored for _index, stored in sorted(self._chains.get(name, ()))]
-
-

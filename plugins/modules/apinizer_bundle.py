@@ -282,9 +282,10 @@ bundles:
                   sample: Deployed successfully
 summary_lines:
   description:
-    - What the M(apinizer.apiops.apinizer_deploy) role prints; a line for the project with the counts (and
-      C(FAILED), C(check mode) or C(validate only) when so), then one line per bundle in the order given, with
-      each object's action and the deployment per environment; bundles after a failure are C(not processed).
+    - What the R(apinizer.apiops.apinizer_deploy,ansible_collections.apinizer.apiops.apinizer_deploy_role) role
+      prints; a line for the project with the counts (and C(FAILED), C(check mode) or C(validate only) when so),
+      then one line per bundle in the order given, with each object's action and the deployment per environment;
+      bundles that a failure kept from starting are C(not processed).
     - Holds no key material.
   returned: always
   type: list
