@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # make molecule: `molecule test` of the apinizer_deploy role's scenario
 # (extensions/molecule/apinizer_deploy) against the bundled emulator, on this machine,
 # no containers.
