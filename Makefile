@@ -121,6 +121,7 @@ lint: venv
 build: arrange
 	@echo '==> ansible-galaxy collection build + install'
 	rm -rf $(DIST) $(INSTALLED)
+	$(SCRIPTS)/release_changelog.sh $(COLLECTION)
 	cd $(COLLECTION) && ansible-galaxy collection build --force --output-path $(DIST)
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) ansible-galaxy collection install --force \
 	  --collections-path $(INSTALLED) $(DIST)/apinizer-apiops-*.tar.gz

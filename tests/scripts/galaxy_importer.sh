@@ -26,6 +26,15 @@ if (( ${#tarballs[@]} != 1 )); then
     exit 1
 fi
 
+# The release notes ship rendered, not as fragments (make build folds them in).
+listing=$(tar -tzf "${tarballs[0]}")
+grep -qx 'CHANGELOG.md' <<< "$listing" || { echo "${tarballs[0]} has no CHANGELOG.md" >&2; exit 1; }
+if grep -q '^changelogs/fragments/.' <<< "$listing"; then
+    echo "${tarballs[0]} ships changelog fragments:" >&2
+    grep '^changelogs/fragments/.' <<< "$listing" >&2
+    exit 1
+fi
+
 log=$work/galaxy-importer.log
 rm -rf "$work/tmp" && mkdir -p "$work/tmp"
 status=0
