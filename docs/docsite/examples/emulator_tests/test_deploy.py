@@ -74,8 +74,11 @@ def test_failed_deployment_fails_the_play_and_names_the_environment(apinizer_emu
 
     assert failed.returncode != 0
     assert 'staging' in failed.stdout and 'Connection refused to gateway pod' in failed.stdout
-    # The bundle stopped at its first write, the chain certificate: the server kept it, but not in
-    # the environment whose deployment failed, and nothing after it was written.
+    # The server keeps what it stored, but nothing is deployed to staging, and the TLS bundle
+    # stopped at its chain certificate: a leaf is never deployed without its issuers.
     state = apinizer_emulator.control.state()['projects']['demo']
-    assert {c['name']: c['environments'] for c in state['certificates']} == {'shop-api-chain-1': ['production']}
-    assert state['keys'] == []
+    certificates = {c['name']: c['environments'] for c in state['certificates']}
+    assert certificates.get('shop-api-chain-1') == ['production']
+    assert 'shop-api' not in certificates
+    for key in state['keys']:
+        assert [e['name'] for e in key['environments']] == ['production'], key['name']
