@@ -38,7 +38,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx demo reliability
+TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx demo reliability \
+  reuse galaxy-importer docs-lint docs emulator-reuse
 
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
@@ -57,6 +58,12 @@ help:
 	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes build/reports/reliability.md'
 	@echo 'make reports         copy the last build/reports/reliability.md into docs/ (not part of make test)'
 	@echo 'make bench           benchmark: writes docs/performance.md (not part of make test)'
+	@echo 'make reuse           reuse lint: every file has its licence (headers, REUSE.toml)'
+	@echo 'make galaxy-importer galaxy-importer on the tarball, strict; fails on any warning'
+	@echo 'make docs-lint       antsibull-docs lint-collection-docs --plugin-docs'
+	@echo 'make docs            the docs site (antsibull-docs + Sphinx, offline) in build/docsite'
+	@echo 'make changelog       CHANGELOG.md of the coming release from the fragments, in build/changelog'
+	@echo 'make emulator-reuse  the emulator installed from the installed collection, used as a user would'
 	@echo 'make venv            .venv with the pinned tools (automatic)'
 	@echo 'make clean           remove build/;  make distclean  also .venv'
 
@@ -114,6 +121,7 @@ lint: venv
 build: arrange
 	@echo '==> ansible-galaxy collection build + install'
 	rm -rf $(DIST) $(INSTALLED)
+	$(SCRIPTS)/release_changelog.sh $(COLLECTION)
 	cd $(COLLECTION) && ansible-galaxy collection build --force --output-path $(DIST)
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) ansible-galaxy collection install --force \
 	  --collections-path $(INSTALLED) $(DIST)/apinizer-apiops-*.tar.gz
@@ -173,6 +181,62 @@ bench: build
 	@echo '==> benchmark (bench/run_bench.py; writes docs/performance.md, docs/performance.png)'
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
 	$(BIN)/python bench/run_bench.py --collections $(INSTALLED) --work $(BUILD)/bench --docs $(ROOT)/docs
+
+# --- release: what Galaxy and the docs site show (issue 9) --------------------------
+
+# galaxy-importer, antsibull-docs, Sphinx and reuse, pinned in requirements-release.txt, in
+# their own venv: galaxy-importer pins ranges of ansible-lint, flake8 and attrs of its own.
+RELEASE_VENV := $(ROOT)/.venv-release
+RELEASE_BIN := $(RELEASE_VENV)/bin
+RELEASE_STAMP := $(RELEASE_VENV)/.requirements-installed
+DOCSITE := $(BUILD)/docsite
+
+$(RELEASE_STAMP): requirements-release.txt
+	@test -x $(RELEASE_BIN)/python || { echo "==> creating $(RELEASE_VENV)"; $(PYTHON) -m venv $(RELEASE_VENV); }
+	@echo "==> installing requirements-release.txt into $(RELEASE_VENV)"
+	$(RELEASE_BIN)/python -m pip install --quiet -r requirements-release.txt
+	@touch $@
+
+.PHONY: release-venv reuse galaxy-importer docs-lint docs changelog emulator-reuse
+release-venv: $(RELEASE_STAMP)
+
+# Every file of the working tree has copyright and licence information (REUSE 3.3).
+reuse: $(RELEASE_STAMP)
+	@echo '==> reuse lint'
+	$(RELEASE_BIN)/reuse --root $(ROOT) lint
+
+# galaxy-importer on the built tarball, with tests/galaxy_importer/galaxy-importer.cfg;
+# any WARNING or ERROR fails the step.
+galaxy-importer: build $(RELEASE_STAMP)
+	@echo '==> galaxy-importer (strict: required tags, changelog, flake8, ansible-lint; fails on any warning)'
+	$(SCRIPTS)/galaxy_importer.sh $(RELEASE_BIN) $(DIST) $(BUILD)/galaxy-importer
+
+# The plugins' and roles' documentation, docs/docsite/extra-docs.yml and links.yml, and
+# the guides, as the docs site (and docs.ansible.com) will render them.
+docs-lint: arrange $(RELEASE_STAMP)
+	@echo '==> antsibull-docs lint-collection-docs --plugin-docs'
+	cd $(COLLECTION) && $(RELEASE_BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+
+# The docs site: antsibull-docs renders the installed collection, Sphinx builds the HTML
+# in build/docsite/build/html, offline (intersphinx empty; warnings are errors).
+docs: build $(RELEASE_STAMP)
+	@echo '==> docs site (antsibull-docs sphinx-init + Sphinx) in $(DOCSITE)/build/html'
+	$(SCRIPTS)/docsite.sh $(RELEASE_BIN) $(INSTALLED) $(DOCSITE)
+
+# CHANGELOG.md of the release in galaxy.yml, from changelogs/changelog.yaml and the
+# fragments, in a copy (build/changelog): the working tree keeps its fragments until the
+# release (docs/development.md). `make build` ships the same in the tarball.
+changelog: arrange
+	@echo '==> antsibull-changelog release (in a copy: build/changelog)'
+	$(SCRIPTS)/release_changelog.sh $(COLLECTION) $(BUILD)/changelog
+
+# The emulator as a user reuses it: pip install of the installed collection's tests/emulator
+# into a new venv, the worked example docs/docsite/examples/emulator_tests (pytest with the
+# plugin's fixtures, running a playbook), then `ansible-galaxy collection verify`: the
+# installed collection is unchanged.
+emulator-reuse: build
+	@echo '==> the emulator from the installed collection, in a user project (docs/docsite/examples/emulator_tests)'
+	$(SCRIPTS)/emulator_reuse.sh $(INSTALLED) $(BUILD)/emulator-reuse
 
 # Runs every step even after a failure, then reports each one with its time. The demo always runs
 # against the emulator here. Last, tree-unchanged fails when git status differs from what it was

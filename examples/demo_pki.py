@@ -1,5 +1,6 @@
-# Copyright: apinizer.apiops contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Write the throw-away certificates and keys of examples/demo.yml into a work directory.
 
     python examples/demo_pki.py create DIR [--environments production,staging,development]

@@ -1,5 +1,6 @@
-# Copyright: apinizer.apiops contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Let ansible-test create its virtual environments when only PyPI is reachable.
 
 ansible-test creates every virtual environment it manages (one per sanity test, and the

@@ -1,5 +1,6 @@
-# Copyright: apinizer.apiops contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Copy the collection into DEST/ansible_collections/apinizer/apiops for ansible-test.
 
 ansible-test only runs from a path ending in ``ansible_collections/<namespace>/<name>``.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Check the collection built into DIST and installed into COLLECTIONS_PATH:
 # the tarball holds no development files, and every module of the source tree is
 # installed and documented (ansible-doc loads it from the installed copy only).

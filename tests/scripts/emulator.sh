@@ -1,4 +1,7 @@
 # shellcheck shell=bash
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Start and stop the bundled Apinizer emulator (package apinizer_emulator in
 # tests/emulator) on 127.0.0.1, on a free port, with new random tokens. Sourced by
 # integration.sh:

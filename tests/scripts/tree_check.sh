@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # make test leaves the working tree as it found it: what git status shows at the end is what
 # it showed at the start (a tree that was dirty at the start may stay so).
 #

@@ -83,7 +83,10 @@ def start(state_dir, emulator_dir):
     if os.path.exists(port_file):
         os.remove(port_file)
     token = secrets.token_hex(40)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (emulator_dir, os.environ.get('PYTHONPATH')) if p))
+    # EMULATOR_DIR may be inside an installed collection: no __pycache__ is written there, so
+    # `ansible-galaxy collection verify` still finds the collection as it was installed.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (emulator_dir, os.environ.get('PYTHONPATH')) if p),
+               PYTHONDONTWRITEBYTECODE='1')
     with open(os.path.join(state_dir, 'emulator.log'), 'ab') as log:
         process = subprocess.Popen(
             [sys.executable, '-m', 'apinizer_emulator', '--host', '127.0.0.1', '--port', '0',
