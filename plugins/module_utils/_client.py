@@ -315,7 +315,6 @@ class ApinizerClient(object):
         """More values no message may show (the key material a module sends, say)."""
         self._secrets.extend(s for s in secrets if s and s not in self._secrets)
 
-
     def _scrub(self, text):
         for secret in self._secrets:
             # Also the escaped forms a repr() or a JSON body would show.
