@@ -2,32 +2,39 @@
 # make matrix: units, sanity and integration on every tested ansible-core, each in its
 # own venv (make units-<core> sanity-<core> integration-<core>), then a table.
 #
-#   tests/scripts/matrix.sh REPORT CORE...
+#   tests/scripts/matrix.sh REPORT "ALL CORES" CORE...
 #
-# Runs every step even after a failure. Prints the table and writes it, with the date and
-# the machine, to REPORT (build/matrix.md); `make matrix-docs` copies the last one into
-# docs/development.md. Non-zero when any step failed.
+# Runs the three steps of each CORE given (every step, even after a failure) and keeps
+# each core's row in REPORT's directory (matrix-<core>.row, with when it ran), so that
+# `make matrix MATRIX_CORES=2.17` reruns one row. Then writes the table of ALL CORES to
+# REPORT (build/matrix.md; a core never run shows "not run") and prints it;
+# `make matrix-docs` copies it into docs/development.md. Non-zero when a step failed.
 set -euo pipefail
 
 report=$1
-shift
+all_cores=$2
+shift 2
 root=$(cd "$(dirname "$0")/../.." && pwd)
 make=${MAKE:-make}
+rows_dir=$(dirname "$report")
+mkdir -p "$rows_dir"
 
-rows=()
 failed=()
 for core in "$@"; do
     results=()
+    times=()
     start=$(date +%s)
     for step in units sanity integration; do
         echo
         echo "==> matrix: $step on ansible-core $core"
+        step_start=$(date +%s)
         if "$make" -C "$root" "$step-$core"; then
             results+=(passed)
         else
             results+=(FAILED)
             failed+=("$step-$core")
         fi
+        times+=("$step $(( $(date +%s) - step_start ))s")
     done
     seconds=$(( $(date +%s) - start ))
     venv_python=$root/.venv-$core/bin/python
@@ -37,16 +44,24 @@ for core in "$@"; do
         version="$core (not installed)"
         python=missing
     fi
-    rows+=("| $version | $python | ${results[0]} | ${results[1]} | ${results[2]} | $seconds |")
+    echo "| $version | $python | ${results[0]} | ${results[1]} | ${results[2]} | $seconds |" > "$rows_dir/matrix-$core.row"
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC')" >> "$rows_dir/matrix-$core.row"
+    echo "==> matrix: ansible-core $version (Python $python): ${times[*]}, ${seconds}s in all"
 done
 
-mkdir -p "$(dirname "$report")"
 {
-    echo "\`make matrix\` on $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores:"
+    echo "\`make matrix\` on $(nproc) cores (seconds: units + sanity + integration of that core):"
     echo
-    echo '| ansible-core | Python | units | sanity | integration | seconds |'
-    echo '|---|---|---|---|---|---|'
-    printf '%s\n' "${rows[@]}"
+    echo '| ansible-core | Python | units | sanity | integration | seconds | run |'
+    echo '|---|---|---|---|---|---|---|'
+    for core in $all_cores; do
+        row=$rows_dir/matrix-$core.row
+        if [[ -s $row ]]; then
+            echo "$(sed -n 1p "$row") $(sed -n 2p "$row") |"
+        else
+            echo "| $core | | not run | not run | not run | | |"
+        fi
+    done
 } > "$report"
 
 echo
@@ -56,4 +71,4 @@ if (( ${#failed[@]} )); then
     echo "make matrix: FAILED: ${failed[*]}"
     exit 1
 fi
-echo 'make matrix: every step passed on every core'
+echo "make matrix: every step passed on ansible-core $*"
