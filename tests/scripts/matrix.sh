@@ -45,7 +45,7 @@ for core in "$@"; do
         python=missing
     fi
     echo "| $version | $python | ${results[0]} | ${results[1]} | ${results[2]} | $seconds |" > "$rows_dir/matrix-$core.row"
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC')" >> "$rows_dir/matrix-$core.row"
+    date -u "+%Y-%m-%d %H:%M UTC" >> "$rows_dir/matrix-$core.row"
     echo "==> matrix: ansible-core $version (Python $python): ${times[*]}, ${seconds}s in all"
 done
 
