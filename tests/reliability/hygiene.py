@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import glob
+import hashlib
 import json
 import os
 import secrets
@@ -30,7 +31,38 @@ import support
 
 # The API's request fields: no output may hold them (a module must never return the body it sent).
 REQUEST_FIELDS = ('cryptoKeyInfoEnvironmentList', 'pemEncodedFile', 'base64EncodedContent')
-VERBOSE_MARKER = 'ESTABLISH LOCAL CONNECTION FOR USER'
+
+# What proves that a scanned output is the run it should be. None of it depends on how a given ansible-core lays out
+# a -vvv result (2.21 no longer prints a module's "invocation"; a YAML callback writes diff: where the default one writes
+# "diff":). A marker is a tuple of alternatives; the output must hold one of them.
+# -vvv: the local connection plugin's message at verbosity 3, worded the same by every core from 2.16 to 2.21.
+VERBOSE_MARKER = ('ESTABLISH LOCAL CONNECTION FOR USER',)
+# Diff mode: a key's content is named in its diff only, as stored (before) and replaced (after), whatever the layout.
+DIFF_MARKERS = (("'stored'", '"stored"', ': stored'), ("'replaced'", '"replaced"', ': replaced'))
+
+
+def public_key_sha256(pem_path):
+    """What apinizer_key returns as public_key_sha256 for a private key: SHA-256 of its DER SubjectPublicKeyInfo."""
+    with open(pem_path, 'rb') as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest().upper()
+
+
+def key_result_markers(pki):
+    """Values only the key modules' results carry, so in the output only when the callback printed results: the
+    public_key_sha256 apinizer_key computes for the test PKI's RSA key, and apinizer_key_info's return key."""
+    return [(public_key_sha256(os.path.join(pki, 'rsa-key.pem')),), ('crypto_keys',)]
+
+
+def missing_markers(text, markers):
+    """The markers (tuples of alternatives, or plain strings) none of whose alternatives is in text."""
+    missing = []
+    for marker in markers:
+        alternatives = (marker,) if isinstance(marker, str) else marker
+        if not any(alternative in text for alternative in alternatives):
+            missing.append(' or '.join(alternatives))
+    return missing
 
 
 class Job:
@@ -134,6 +166,7 @@ def integration_job(job, work):
     password = secrets.token_urlsafe(24)
     job.secrets = [('token', token), ('read-only token', read_only), ('password', password)] + pki_secrets(pki)
     job.targets = integration_targets(collection)
+    job.pki = pki
     server = EmulatorServer(tokens=[token], read_only_tokens=[read_only], users={'integration-user': password}).start()
     try:
         config = os.path.join(collection, 'tests', 'integration', 'integration_config.yml')

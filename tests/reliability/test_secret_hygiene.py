@@ -47,7 +47,7 @@ def check_job(job, case_detail, markers):
     text = job.read_outputs()
     assert job.rc == 0, '%s exited with %s: %s' % (job.name, job.rc, '\n'.join(
         line for line in text.splitlines() if 'ERROR' in line or 'FAILED' in line or 'fatal:' in line)[-1500:])
-    missing = [marker for marker in markers if marker not in text]
+    missing = hygiene.missing_markers(text, markers)
     assert not missing, 'the outputs lack %s: not the run that was asked for' % missing
     assert len(job.secrets) > 10, 'too few secrets known (%d): the scan cannot be trusted' % len(job.secrets)
     leaks = leaks_of(job)
@@ -66,7 +66,10 @@ def check_job(job, case_detail, markers):
 def test_integration_targets_leak_nothing(hygiene_background, case_detail):
     job = hygiene_background.integration
     job.wait()
-    markers = [hygiene.VERBOSE_MARKER, '"diff"'] + ['Running %s integration test' % t for t in getattr(job, 'targets', [])]
+    markers = [hygiene.VERBOSE_MARKER] + list(hygiene.DIFF_MARKERS) + ['Running %s integration test' % t for t in getattr(
+        job, 'targets', [])]
+    if getattr(job, 'pki', None):
+        markers += hygiene.key_result_markers(job.pki)
     check_job(job, case_detail, markers)
 
 
@@ -151,7 +154,15 @@ def verbose_run(ansible, material, apinizer_emulator_server):
 def test_verbose_diff_run_shows_no_material(verbose_run, apinizer_emulator_server, material, case_detail):
     failed = [r['task'] for r in verbose_run.records if r['status'] != 'ok' and not r['task'].startswith('server error')]
     assert not failed, 'tasks failed: %s' % failed
-    assert hygiene.VERBOSE_MARKER in verbose_run.stdout and '"diff"' in verbose_run.stdout
+    assert not hygiene.missing_markers(verbose_run.stdout, [hygiene.VERBOSE_MARKER]), 'not a -vvv run'
+    # The results this run recorded (its callback) must be in its stdout: the public key fingerprints the modules
+    # returned, and the diff of the rotation, which names the content only as replaced.
+    fingerprints = set(value for record in verbose_run.records for unused_path, key, value in walk_results(record['result'])
+                       if key == 'public_key_sha256')
+    assert fingerprints, 'no public_key_sha256 in the recorded results: not the run that was asked for'
+    assert all(value in verbose_run.stdout for value in fingerprints), 'the results are not in stdout: not a verbose run'
+    assert verbose_run.result('private key rotated')['diff']['after'].get('content') == 'replaced'
+    assert not hygiene.missing_markers(verbose_run.stdout, hygiene.DIFF_MARKERS[1:]), 'no key diff in stdout'
     secrets = session_secrets(apinizer_emulator_server, material)
     paths = [os.path.join(verbose_run.directory, name) for name in ('stdout.txt', 'stderr.txt', 'record.jsonl')]
     leaks = find_leaks(secrets, paths)

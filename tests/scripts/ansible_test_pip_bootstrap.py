@@ -13,10 +13,18 @@ This writes an equivalent script there when none exists: it installs the pip whe
 Python's ``ensurepip`` bundles (no network), then uses it to install from the package
 index exactly what ansible-test asked for (``pip==<version>``, as get-pip.py would).
 An existing script, real or ours, is left alone. Delete the file to undo.
+
+``--home DIR`` writes it under ``DIR/.ansible/test/cache`` instead of the user's home.
+ansible-test has no option or environment variable for that cache: the path is
+``os.path.expanduser('~/.ansible/test/cache/...')`` in its
+``_util/target/setup/requirements.py`` (and ``~/.ansible/test/venv`` for the sanity
+virtual environments), so the only way to keep both out of the shared home is to run
+ansible-test with ``HOME=DIR``, which tests/scripts/sanity.sh does.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -79,8 +87,13 @@ def pip_version():
 
 def main():
     """Entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
+    parser.add_argument('--home', default=os.path.expanduser('~'),
+                        help='the HOME ansible-test will run with (default: your home directory)')
+    args = parser.parse_args()
     version = pip_version()
-    path = os.path.expanduser('~/.ansible/test/cache/get_pip_%s.py' % version.replace('.', '_'))
+    path = os.path.join(os.path.abspath(args.home), '.ansible', 'test', 'cache',
+                        'get_pip_%s.py' % version.replace('.', '_'))
     if os.path.exists(path):
         print('ansible-test pip %s bootstrap script present: %s' % (version, path))
         return 0
