@@ -107,7 +107,8 @@ def pki_secrets(pki):
 
 def make_pki(collection, directory):
     subprocess.run([sys.executable, os.path.join(collection, 'tests', 'integration', 'targets', 'setup_apinizer', 'files',
-                                                 'make_test_pki.py'), directory], check=True)
+                                                 'make_test_pki.py'),
+                    '--emulator-dir', os.path.join(collection, 'tests', 'emulator'), directory], check=True)
     return directory
 
 
@@ -140,7 +141,8 @@ def integration_job(job, work):
         with open(config, 'w') as handle:
             handle.write('---\n' + ''.join('%s: %s\n' % (k, json.dumps(v)) for k, v in (
                 ('apinizer_url', server.url), ('apinizer_token', token), ('apinizer_read_only_token', read_only),
-                ('apinizer_project', support.PROJECT), ('apinizer_pki', pki))))
+                ('apinizer_project', support.PROJECT), ('apinizer_pki', pki),
+                ('apinizer_emulator_dir', os.path.join(collection, 'tests', 'emulator')))))
         with open(os.path.join(collection, 'tests', 'integration', 'integration.cfg'), 'w') as handle:
             handle.write('[defaults]\n\n[diff]\nalways = True\n')
         version = '%d.%d' % sys.version_info[:2]
