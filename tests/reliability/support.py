@@ -20,8 +20,6 @@ import tempfile
 import time
 
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apinizer_emulator import testcerts
 
@@ -247,10 +245,6 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
-def _text(data):
-    return data.decode('ascii') if isinstance(data, bytes) else data
-
-
 class Material:
     """Certificates, chains and keys the cases use, generated once per session, with files in directory."""
 
@@ -267,7 +261,7 @@ class Material:
                                                   not_before=_now() - datetime.timedelta(days=30), days=10)
         self.future = testcerts.make_certificate('future.reliability.test', issuer=self.ca,
                                                  not_before=_now() + datetime.timedelta(days=2), days=30)
-        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rsa = testcerts.new_key('rsa')
         self.passphrase = 'reliability-passphrase-' + secrets.token_hex(16)
         self.secret_key = secrets.token_bytes(32)
         self.many = [testcerts.make_certificate('bundle-%02d.reliability.test' % i, issuer=self.ca, days=90)
@@ -275,25 +269,22 @@ class Material:
 
     # PEM texts
     def cert(self, issued):
-        return _text(issued.cert_pem)
+        return issued.cert_text
 
     def key(self, issued):
-        return _text(issued.key_pem)
+        return issued.key_text()
 
     @property
     def rsa_pem(self):
-        return _text(self.rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
+        return testcerts.private_key_text(self.rsa)
 
     @property
     def rsa_encrypted_pem(self):
-        return _text(self.rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                            serialization.BestAvailableEncryption(self.passphrase.encode('ascii'))))
+        return testcerts.private_key_text(self.rsa, 'traditional', self.passphrase)
 
     @property
     def rsa_public_pem(self):
-        return _text(self.rsa.public_key().public_bytes(serialization.Encoding.PEM,
-                                                        serialization.PublicFormat.SubjectPublicKeyInfo))
+        return testcerts.public_key_text(self.rsa)
 
     @property
     def secret_key_b64(self):
