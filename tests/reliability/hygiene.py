@@ -24,6 +24,7 @@ import time
 
 from cryptography.hazmat.primitives import serialization
 
+from apinizer_emulator import testcerts
 from apinizer_emulator.server import EmulatorServer
 
 import support
@@ -263,9 +264,8 @@ def vault_secrets(files, vault_password):
     with open(os.path.join(files, 'api-tls.key'), 'rb') as handle:
         pem = vault.decrypt(handle.read())
     key = serialization.load_pem_private_key(pem, password=None)
-    pkcs8 = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     found += support.pem_secrets('api-tls.key', pem.decode('ascii')) + support.pem_secrets('api-tls.key as PKCS#8',
-                                                                                           pkcs8.decode('ascii'))
+                                                                                           testcerts.private_key_text(key))
     with open(os.path.join(files, 'api-signing.key'), 'rb') as handle:
         text = vault.decrypt(handle.read()).decode('ascii').strip()
     raw = base64.b64decode(text)
