@@ -71,32 +71,22 @@ def log(message):
 def make_material(directory, count):
     """count self-signed EC P-256 certificates with their private keys, as PEM files; [(cert, key), ...].
     Made once and kept, so that later runs reuse them."""
-    # Imported here: only this step needs cryptography on the controller side.
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    # The collection's test PKI; imported here: only this step needs cryptography on the controller side.
+    sys.path.insert(0, os.path.join(ROOT, 'tests', 'emulator'))
+    from apinizer_emulator import testcerts  # pylint: disable=import-outside-toplevel,import-error
 
     os.makedirs(directory, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
     pairs = []
     for index in range(1, count + 1):
         stem = os.path.join(directory, 'bench-%03d' % index)
         cert_path, key_path = stem + '.pem', stem + '.key'
         if not (os.path.exists(cert_path) and os.path.exists(key_path)):
-            key = ec.generate_private_key(ec.SECP256R1())
-            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'partner-%03d.bench.example' % index),
-                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'apinizer.apiops bench')])
-            certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                           .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                           .not_valid_before(now - datetime.timedelta(days=1))
-                           .not_valid_after(now + datetime.timedelta(days=365))
-                           .sign(key, hashes.SHA256()))
+            issued = testcerts.make_certificate(subject=testcerts.make_name(
+                'partner-%03d.bench.example' % index, organization='apinizer.apiops bench'), key_kind='ec', dns_names=[])
             with open(key_path, 'wb') as handle:
-                handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+                handle.write(issued.key_pem)
             with open(cert_path, 'wb') as handle:
-                handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+                handle.write(issued.cert_pem)
         pairs.append((cert_path, key_path))
     return pairs
 

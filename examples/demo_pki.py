@@ -16,14 +16,13 @@ create writes, and overwrites, everything examples/demo.yml deploys, all RSA-204
 
 rotate renews demo-portal: a new RSA key and a new leaf, valid 365 days, from the same
 intermediate CA. Nothing is written outside DIR. The certificates come from the test PKI
-helper of the unit tests (tests/unit/plugins/module_utils/pki.py, shipped with the
+of the collection's emulator (tests/emulator/apinizer_emulator/testcerts.py, shipped with the
 collection), so the demo and the tests make certificates the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import secrets
 import sys
@@ -32,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PKI_HELPER = os.path.join(HERE, '..', 'tests', 'unit', 'plugins', 'module_utils', 'pki.py')
+EMULATOR_DIR = os.path.join(HERE, '..', 'tests', 'emulator')
 DEFAULT_ENVIRONMENTS = 'production,staging,development'
 # What each leaf is: file stem -> (common name, days of validity from one day ago).
 LEAVES = {
@@ -43,11 +42,11 @@ RENEWED_DAYS = 366
 
 
 def load_pki():
-    """tests/unit/plugins/module_utils/pki.py as a module, by path: it needs no collection on sys.path."""
-    spec = importlib.util.spec_from_file_location('apinizer_demo_pki', PKI_HELPER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """apinizer_emulator.testcerts: installed, or from the collection's tests/emulator."""
+    if EMULATOR_DIR not in sys.path:
+        sys.path.insert(0, EMULATOR_DIR)
+    from apinizer_emulator import testcerts  # pylint: disable=import-outside-toplevel,import-error
+    return testcerts
 
 
 def write(directory, filename, content, private=False):
@@ -60,8 +59,8 @@ def write(directory, filename, content, private=False):
 
 
 def write_issued(directory, stem, issued):
-    write(directory, stem + '.pem', issued.pem)
-    write(directory, stem + '.key', issued.key_pem(), private=True)
+    write(directory, stem + '.pem', issued.cert_text)
+    write(directory, stem + '.key', issued.key_text(), private=True)
 
 
 def read_issued(pki, directory, stem):
@@ -77,7 +76,7 @@ def create(directory, environments):
     os.makedirs(directory, exist_ok=True)
     root = pki.make_ca('apinizer.apiops demo root CA')
     intermediate = pki.make_ca('apinizer.apiops demo intermediate CA', issuer=root)
-    write(directory, 'root-ca.pem', root.pem)
+    write(directory, 'root-ca.pem', root.cert_text)
     write_issued(directory, 'intermediate-ca', intermediate)
     for stem, (common_name, days) in LEAVES.items():
         write_issued(directory, stem, pki.make_certificate(common_name, issuer=intermediate, days=days))

@@ -25,6 +25,7 @@ import time
 
 from cryptography.hazmat.primitives import serialization
 
+from apinizer_emulator import testcerts
 from apinizer_emulator.server import EmulatorServer
 
 import support
@@ -139,7 +140,8 @@ def pki_secrets(pki):
 
 def make_pki(collection, directory):
     subprocess.run([sys.executable, os.path.join(collection, 'tests', 'integration', 'targets', 'setup_apinizer', 'files',
-                                                 'make_test_pki.py'), directory], check=True)
+                                                 'make_test_pki.py'),
+                    '--emulator-dir', os.path.join(collection, 'tests', 'emulator'), directory], check=True)
     return directory
 
 
@@ -173,7 +175,8 @@ def integration_job(job, work):
         with open(config, 'w') as handle:
             handle.write('---\n' + ''.join('%s: %s\n' % (k, json.dumps(v)) for k, v in (
                 ('apinizer_url', server.url), ('apinizer_token', token), ('apinizer_read_only_token', read_only),
-                ('apinizer_project', support.PROJECT), ('apinizer_pki', pki))))
+                ('apinizer_project', support.PROJECT), ('apinizer_pki', pki),
+                ('apinizer_emulator_dir', os.path.join(collection, 'tests', 'emulator')))))
         with open(os.path.join(collection, 'tests', 'integration', 'integration.cfg'), 'w') as handle:
             handle.write('[defaults]\n\n[diff]\nalways = True\n')
         version = '%d.%d' % sys.version_info[:2]
@@ -294,9 +297,8 @@ def vault_secrets(files, vault_password):
     with open(os.path.join(files, 'api-tls.key'), 'rb') as handle:
         pem = vault.decrypt(handle.read())
     key = serialization.load_pem_private_key(pem, password=None)
-    pkcs8 = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     found += support.pem_secrets('api-tls.key', pem.decode('ascii')) + support.pem_secrets('api-tls.key as PKCS#8',
-                                                                                           pkcs8.decode('ascii'))
+                                                                                           testcerts.private_key_text(key))
     with open(os.path.join(files, 'api-signing.key'), 'rb') as handle:
         text = vault.decrypt(handle.read()).decode('ascii').strip()
     raw = base64.b64decode(text)

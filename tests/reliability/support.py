@@ -21,7 +21,6 @@ import time
 
 import requests
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apinizer_emulator import testcerts
 
@@ -247,10 +246,6 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
-def _text(data):
-    return data.decode('ascii') if isinstance(data, bytes) else data
-
-
 class Material:
     """Certificates, chains and keys the cases use, generated once per session, with files in directory."""
 
@@ -267,7 +262,7 @@ class Material:
                                                   not_before=_now() - datetime.timedelta(days=30), days=10)
         self.future = testcerts.make_certificate('future.reliability.test', issuer=self.ca,
                                                  not_before=_now() + datetime.timedelta(days=2), days=30)
-        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rsa = testcerts.new_key('rsa')
         self.passphrase = 'reliability-passphrase-' + secrets.token_hex(16)
         self.secret_key = secrets.token_bytes(32)
         self.many = [testcerts.make_certificate('bundle-%02d.reliability.test' % i, issuer=self.ca, days=90)
@@ -275,25 +270,22 @@ class Material:
 
     # PEM texts
     def cert(self, issued):
-        return _text(issued.cert_pem)
+        return issued.cert_text
 
     def key(self, issued):
-        return _text(issued.key_pem)
+        return issued.key_text()
 
     @property
     def rsa_pem(self):
-        return _text(self.rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()))
+        return testcerts.private_key_text(self.rsa)
 
     @property
     def rsa_encrypted_pem(self):
-        return _text(self.rsa.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                            serialization.BestAvailableEncryption(self.passphrase.encode('ascii'))))
+        return testcerts.private_key_text(self.rsa, 'traditional', self.passphrase)
 
     @property
     def rsa_public_pem(self):
-        return _text(self.rsa.public_key().public_bytes(serialization.Encoding.PEM,
-                                                        serialization.PublicFormat.SubjectPublicKeyInfo))
+        return testcerts.public_key_text(self.rsa)
 
     @property
     def secret_key_b64(self):
@@ -311,10 +303,30 @@ class Material:
             self.rsa_pem, self.rsa_encrypted_pem]
 
 
+def _public_key_der(pem):
+    """The DER SubjectPublicKeyInfo of a PEM private key; b'' when it cannot be read (an encrypted one)."""
+    try:
+        key = serialization.load_pem_private_key(pem.encode('ascii'), password=None)
+    except (ValueError, TypeError):
+        return b''
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def _only_public(line, public_der):
+    """True when the 48 bytes of a PEM body line are all public key bytes (an RSA key's modulus, say): such a line
+    may also stand, by the same alignment, in the certificate's PEM, which is no secret."""
+    try:
+        return bool(public_der) and base64.b64decode(line, validate=True) in public_der
+    except ValueError:
+        return False
+
+
 def pem_secrets(label, pem):
-    """(label, value) for every body line of a PEM private key and for slices of its base64 (what is sent)."""
+    """(label, value) for every body line of a PEM private key that holds private bytes, and for slices of its
+    base64 (what is sent)."""
+    public_der = _public_key_der(pem)
     found = [('%s line %d' % (label, number), line) for number, line in enumerate(pem.splitlines(), 1)
-             if len(line) >= 16 and not line.startswith('-----') and ':' not in line]
+             if len(line) >= 16 and not line.startswith('-----') and ':' not in line and not _only_public(line, public_der)]
     sent = base64.b64encode(pem.encode('ascii')).decode('ascii')
     found += [('%s as sent (base64), at %d' % (label, start), sent[start:start + 40])
               for start in range(0, max(1, len(sent) - 40), 200)]

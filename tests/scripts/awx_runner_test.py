@@ -235,7 +235,6 @@ def make_material(work, project_dir, vault_password):
     """The emulator's TLS certificate (own CA) and the bundle files, the keys vault-encrypted. Returns (server, leak needles)."""
     sys.path.insert(0, EMULATOR_DIR)
     from apinizer_emulator import testcerts  # pylint: disable=import-outside-toplevel,import-error
-    from cryptography.hazmat.primitives import serialization  # pylint: disable=import-outside-toplevel
 
     management_ca = testcerts.make_ca('Apinizer management CA (awx_runner_test)')
     server = testcerts.make_server_certificate(management_ca)
@@ -244,12 +243,10 @@ def make_material(work, project_dir, vault_password):
     root = testcerts.make_certificate('AWX Test Root CA', organization='apinizer.apiops tests', is_ca=True, days=60)
     intermediate = testcerts.make_certificate('AWX Test Issuing CA', organization='apinizer.apiops tests', issuer=root,
                                               is_ca=True, days=60)
-    leaf = testcerts.make_certificate('api.awx.example.test', issuer=intermediate, days=30, key_kind='rsa',
-                                      dns_names=['api.awx.example.test'])
+    leaf = testcerts.make_certificate('api.awx.example.test', issuer=intermediate, days=30)
     files = os.path.join(project_dir, 'files')
     os.makedirs(files)
-    traditional = leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                         serialization.NoEncryption())
+    traditional = leaf.key_text('traditional').encode('ascii')
     pkcs8 = leaf.key_pem
     secret_key = secrets.token_bytes(32)
     for name, data in (('api-tls.pem', leaf.cert_pem), ('api-tls-chain.pem', intermediate.cert_pem + root.cert_pem),

@@ -9,7 +9,9 @@
 # COLLECTION_DIR is build/ansible_collections/apinizer/apiops (make arrange). The
 # emulator gets new random tokens; tests/integration/integration_config.yml in
 # COLLECTION_DIR hands them to the targets (apinizer_url, apinizer_token,
-# apinizer_read_only_token, apinizer_project) and is removed afterwards. The emulator
+# apinizer_read_only_token, apinizer_project), with apinizer_emulator_dir (the
+# emulator's package directory, for the test PKI apinizer_emulator.testcerts), and is
+# removed afterwards. The emulator
 # is stopped however this script ends. Runs locally, no containers; the modules run
 # with the Python that runs this script's "python" (make puts .venv/bin first in PATH).
 set -euo pipefail
@@ -50,6 +52,7 @@ apinizer_url: '$EMULATOR_URL'
 apinizer_token: '$EMULATOR_TOKEN'
 apinizer_read_only_token: '$EMULATOR_READ_ONLY_TOKEN'
 apinizer_project: demo
+apinizer_emulator_dir: '$collection/tests/emulator'
 YAML
 )
 

@@ -9,7 +9,8 @@ log="${OUTPUT_DIR:?}/key-leaks.log"
 pki=$(mktemp -d)
 trap 'rm -rf "$pki"' EXIT
 
-python ../setup_apinizer/files/make_test_pki.py "$pki"
+emulator_dir=$(python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["apinizer_emulator_dir"])' "$config")
+python ../setup_apinizer/files/make_test_pki.py --emulator-dir "$emulator_dir" "$pki"
 
 status=0
 ANSIBLE_ROLES_PATH=.. ansible-playbook -i "${INVENTORY_PATH:?}" -vvv --diff \

@@ -16,7 +16,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils import _certificat
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError, SharedPause
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate
+from apinizer_emulator.testcerts import make_certificate
 
 OLD = make_certificate('old.example.com')
 NEW = make_certificate('new.example.com')
@@ -30,7 +30,7 @@ SECRET = base64.b64encode(b's' * 16).decode('ascii')
 def server_entry(issued, content=True):
     return {'name': 'api', 'description': '', 'certificateEnvironmentList': [
         dict({'environmentName': e, 'alias': 'api', 'sha1Thumbprint': issued.sha1},
-             **({'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} if content else {}))
+             **({'base64EncodedContent': base64.b64encode(issued.cert_der).decode('ascii')} if content else {}))
         for e in ('production', 'staging')]}
 
 
@@ -39,7 +39,7 @@ def listed(issued=OLD, content=True):
 
 
 def desired(issued=NEW):
-    return certs.desired_certificate('api', issued.pem, environments=['production', 'staging'])
+    return certs.desired_certificate('api', issued.cert_text, environments=['production', 'staging'])
 
 
 def apply(client, changes, retries=3):
@@ -100,7 +100,7 @@ def test_a_replace_whose_create_half_failed_puts_the_old_certificate_back():
     restored = client.calls[2]
     assert restored['data'] == {'certificateName': 'api', 'alias': 'api', 'certificateDescription': '',
                                 'environmentList': 'production,staging'}
-    assert restored['files']['pemEncodedFile'][1] == OLD.pem
+    assert restored['files']['pemEncodedFile'][1] == OLD.cert_text
     assert applied.failure == ('Replacing certificate api failed after the server deleted the old one (500 '
                                'internal_error: create failed). The previous certificate (SHA-1 %s, alias api) was '
                                'put back in production, staging.' % OLD.sha1)

@@ -13,10 +13,10 @@ import pytest
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles as bundles
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._server import ServerState
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
+from apinizer_emulator import testcerts
 
-CHAIN = pki.make_chain('api.example.com')
-OTHER = pki.make_certificate('other.example.com')
+CHAIN = testcerts.make_chain('api.example.com')
+OTHER = testcerts.make_certificate('other.example.com')
 SECRET = base64.b64encode(b'k' * 16).decode('ascii')
 
 
@@ -30,30 +30,30 @@ def spec(**fields):
 
 
 def test_a_full_chain_pem_is_split_into_leaf_and_numbered_chain_certificates():
-    bundle = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_pem(), alias='a'),
+    bundle = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_text(), alias='a'),
                                     ['production'])
     assert [(c['name'], c['alias']) for c in bundle['certificates']] == [
         ('api', 'a'), ('api-chain-1', 'a-chain-1'), ('api-chain-2', 'a-chain-2')]
-    assert [c['der'] for c in bundle['certificates']] == [CHAIN.leaf.der, CHAIN.intermediate.der, CHAIN.root.der]
+    assert [c['der'] for c in bundle['certificates']] == [CHAIN.leaf.cert_der, CHAIN.intermediate.cert_der, CHAIN.root.cert_der]
     assert bundle['key']['key_type'] == 'private_key'
     assert bundle['key']['environments'][0]['alias'] == 'a'
 
 
 @pytest.mark.parametrize('fields, text', [
-    (dict(certificate=CHAIN.leaf.pem, private_key=OTHER.key_pem()), 'bundle api: the private key for production does not match'),
-    (dict(certificate=CHAIN.leaf.pem, chain=CHAIN.root.pem + CHAIN.intermediate.pem), 'bundle api: chain certificate 1'),
-    (dict(certificate=pki.expired_certificate().pem), 'bundle api: the certificate (CN=expired.example.com) expired on'),
-    (dict(certificate=pki.not_yet_valid_certificate().pem), 'is not valid before'),
-    (dict(chain=CHAIN.root.pem), 'bundle api: chain needs certificate'),
+    (dict(certificate=CHAIN.leaf.cert_text, private_key=OTHER.key_text()), 'bundle api: the private key for production does not match'),
+    (dict(certificate=CHAIN.leaf.cert_text, chain=CHAIN.root.cert_text + CHAIN.intermediate.cert_text), 'bundle api: chain certificate 1'),
+    (dict(certificate=testcerts.expired_certificate().cert_text), 'bundle api: the certificate (CN=expired.example.com) expired on'),
+    (dict(certificate=testcerts.not_yet_valid_certificate().cert_text), 'is not valid before'),
+    (dict(chain=CHAIN.root.cert_text), 'bundle api: chain needs certificate'),
     (dict(), 'bundle api: nothing to deploy'),
-    (dict(certificate=CHAIN.leaf.pem, environments=[]), None),
+    (dict(certificate=CHAIN.leaf.cert_text, environments=[]), None),
     (dict(secret_key=base64.b64encode(b'x' * 15).decode()), 'bundle api: secret_key: a secret key is 8 (DES), 16, 24 or 32'),
     (dict(environments=[{'name': 'production', 'secret_key': SECRET}, 'staging']), 'bundle api: no secret_key for environment staging'),
     (dict(certificate='garbage'), 'bundle api: certificate: expected'),
-    (dict(name='a b', certificate=CHAIN.leaf.pem), "bundle a b: name 'a b' holds characters"),
-    (dict(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem(passphrase='pw')),
+    (dict(name='a b', certificate=CHAIN.leaf.cert_text), "bundle a b: name 'a b' holds characters"),
+    (dict(certificate=CHAIN.leaf.cert_text, private_key=CHAIN.leaf.key_text(passphrase='pw')),
      'bundle api: private_key: the private key is encrypted; set private_key_passphrase'),
-    (dict(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem(passphrase='pw'), private_key_passphrase='wrong'),
+    (dict(certificate=CHAIN.leaf.cert_text, private_key=CHAIN.leaf.key_text(passphrase='pw'), private_key_passphrase='wrong'),
      'bundle api: private_key: could not decrypt the private key: private_key_passphrase is wrong'),
 ])
 def test_bad_bundles_are_refused_naming_the_bundle(fields, text):
@@ -67,17 +67,17 @@ def test_bad_bundles_are_refused_naming_the_bundle(fields, text):
 
 
 def test_allow_expired_accepts_an_expired_certificate():
-    bundle = bundles.desired_bundle(spec(certificate=pki.expired_certificate().pem, allow_expired=True), ['production'])
+    bundle = bundles.desired_bundle(spec(certificate=testcerts.expired_certificate().cert_text, allow_expired=True), ['production'])
     assert bundle['certificates'][0]['facts']['expired'] is True
 
 
 def test_names_must_not_collide_across_bundles():
-    first = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, chain=CHAIN.intermediate.pem), ['production'])
-    second = bundles.desired_bundle(spec(name='api-chain-1', certificate=OTHER.pem), ['production'])
+    first = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, chain=CHAIN.intermediate.cert_text), ['production'])
+    second = bundles.desired_bundle(spec(name='api-chain-1', certificate=OTHER.cert_text), ['production'])
     with pytest.raises(bundles.BundleError, match='bundle api-chain-1: the name is one that bundle api keeps for its chain'):
         bundles.check_names_unique([first, second])
     # even when bundle api has no chain now: it would delete a stored api-chain-1 as a chain left over
-    leaf_only = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem), ['production'])
+    leaf_only = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text), ['production'])
     with pytest.raises(bundles.BundleError, match='keeps for its chain'):
         bundles.check_names_unique([leaf_only, second])
 
@@ -90,7 +90,7 @@ def test_names_given_twice_are_refused_in_one_pass():
 
 
 def test_environments_must_exist():
-    bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, environments=['production', 'moon']), [])
+    bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, environments=['production', 'moon']), [])
     with pytest.raises(bundles.BundleError) as caught:
         bundles.refuse_unknown_environments_of([bundle], ['staging', 'production'], 'p')
     assert str(caught.value) == ('bundle api: environments: the project p has no environment moon; '
@@ -121,7 +121,7 @@ def planned(changes):
 
 
 def test_a_new_bundle_plans_chain_then_leaf_then_the_key_that_depends_on_it():
-    bundle = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_pem()), ['production'])
+    bundle = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_text()), ['production'])
     assert planned(bundles.plan([bundle], server_state(), 'p')) == [
         ('api', 'certificate', 'api-chain-1', 'create', ()),
         ('api', 'certificate', 'api-chain-2', 'create', ()),
@@ -130,8 +130,8 @@ def test_a_new_bundle_plans_chain_then_leaf_then_the_key_that_depends_on_it():
 
 
 def test_a_new_leaf_sends_the_private_key_again_whatever_update_content_says():
-    old = bundles.desired_bundle(spec(certificate=OTHER.pem, private_key=OTHER.key_pem()), ['production'])
-    new = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem()), ['production'])
+    old = bundles.desired_bundle(spec(certificate=OTHER.cert_text, private_key=OTHER.key_text()), ['production'])
+    new = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, private_key=CHAIN.leaf.key_text()), ['production'])
     changes = bundles.plan([new], server_state([stored(old['certificates'][0])], [stored_key()]), 'p')
     assert planned(changes) == [('api', 'certificate', 'api', 'update', ()),
                                 ('api', 'key', 'api', 'update', (('certificate', 'api'),))]
@@ -141,14 +141,14 @@ def test_a_new_leaf_sends_the_private_key_again_whatever_update_content_says():
 
 
 def test_a_key_created_beside_a_new_leaf_is_not_forced():
-    bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, private_key=CHAIN.leaf.key_pem()), ['production'])
+    bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, private_key=CHAIN.leaf.key_text()), ['production'])
     key_change = bundles.plan([bundle], server_state(), 'p')[-1]
     assert key_change.action == 'create' and not key_change.options.force
 
 
 def test_a_converged_bundle_plans_nothing_and_extra_chain_certificates_are_deleted_after_the_leaf():
     with_chain = bundles.desired_bundle(spec(certificate=CHAIN.bundle(with_root=False)), ['production'])
-    leaf_only = bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem), ['production'])
+    leaf_only = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text), ['production'])
     state = server_state([stored(c) for c in with_chain['certificates']])
     assert [c.action for c in bundles.plan([with_chain], state, 'p')] == ['none', 'none']
     assert planned(bundles.plan([leaf_only], state, 'p')) == [
@@ -168,7 +168,7 @@ def test_an_absent_bundle_deletes_its_key_then_its_certificates():
 
 
 def test_every_change_comes_after_the_changes_it_depends_on():
-    specs = [spec(name='b%d' % i, certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_pem()) for i in range(3)]
+    specs = [spec(name='b%d' % i, certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_text()) for i in range(3)]
     changes = bundles.plan([bundles.desired_bundle(s, ['production']) for s in specs], server_state(), 'p')
     seen = set()
     for change in changes:
@@ -179,5 +179,5 @@ def test_every_change_comes_after_the_changes_it_depends_on():
 
 def test_an_unquoted_number_in_an_environment_mapping_is_refused_before_any_write():
     with pytest.raises(bundles.BundleError) as caught:
-        bundles.desired_bundle(spec(certificate=CHAIN.leaf.pem, environments=[{'name': 'production', 'alias': 2024}]), [])
+        bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, environments=[{'name': 'production', 'alias': 2024}]), [])
     assert str(caught.value) == 'bundle api: environments[0].alias must be text, not int; quote it.'

@@ -14,7 +14,7 @@ import pytest
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate, make_chain, utc
+from apinizer_emulator.testcerts import make_certificate, make_chain, utc
 
 OLD = make_certificate('old.example.com')
 NEW = make_certificate('new.example.com')
@@ -26,12 +26,12 @@ def server_entry(issued, environments=('production', 'staging'), alias='api-alia
     return {'name': 'api', 'description': description, 'certificateEnvironmentList': [
         dict({'environmentName': e, 'alias': alias, 'sha1Thumbprint': issued.sha1.lower(), 'subjectDn': 'CN=x',
               'startDate': '2026-01-01T00:00:00.000Z', 'endDate': '2027-01-01T00:00:00.000Z'},
-             **({'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} if content else {}))
+             **({'base64EncodedContent': base64.b64encode(issued.cert_der).decode('ascii')} if content else {}))
         for e in environments]}
 
 
 def desired(issued=NEW, environments=('staging', 'production'), alias='api-alias', description=''):
-    return certs.desired_certificate('api', issued.pem, alias=alias, description=description,
+    return certs.desired_certificate('api', issued.cert_text, alias=alias, description=description,
                                      environments=list(environments))
 
 
@@ -43,17 +43,17 @@ OPTIONS = certs.CertificateOptions('demo')
 
 
 def test_desired_certificate_normalises_and_fingerprints():
-    wanted = certs.desired_certificate('api', NEW.pem, environments=['staging', 'production'])
+    wanted = certs.desired_certificate('api', NEW.cert_text, environments=['staging', 'production'])
     assert wanted['alias'] == 'api'
     assert wanted['environments'] == ['production', 'staging']
     assert wanted['description'] == ''
-    assert wanted['der'] == NEW.der
+    assert wanted['der'] == NEW.cert_der
     assert wanted['facts']['sha1_thumbprint'] == NEW.sha1
 
 
 @pytest.mark.parametrize('kwargs, error, text', [
     (dict(certificate=make_chain().bundle()), PemError, 'certificate: expected one PEM certificate, found 3 certificates'),
-    (dict(certificate=NEW.key_pem()), PemError, 'private key'),
+    (dict(certificate=NEW.key_text()), PemError, 'private key'),
     (dict(alias='  '), InvalidInput, 'alias must not be empty'),
     (dict(environments=[]), InvalidInput, 'environments must name at least one environment'),
     (dict(environments=['prod', 'prod', 'dev']), InvalidInput, 'environments names prod more than once'),
@@ -61,7 +61,7 @@ def test_desired_certificate_normalises_and_fingerprints():
     (dict(name='x' * 300), InvalidInput, 'name is 300 characters long; the limit is 128'),
 ])
 def test_desired_certificate_refuses_bad_input(kwargs, error, text):
-    arguments = dict(name='api', certificate=NEW.pem, environments=['production'])
+    arguments = dict(name='api', certificate=NEW.cert_text, environments=['production'])
     arguments.update(kwargs)
     with pytest.raises(error) as caught:
         certs.desired_certificate(**arguments)
@@ -72,7 +72,7 @@ def test_current_certificate_from_a_list_with_and_without_content():
     full = certs.current_certificate(server_entry(OLD, environments=('staging', 'production')))
     assert full['environments'] == ['production', 'staging']
     assert full['sha1_thumbprint'] == OLD.sha1
-    assert full['der'] == OLD.der
+    assert full['der'] == OLD.cert_der
     bare = certs.current_certificate(server_entry(OLD, content=False))
     assert bare['der'] is None and bare['sha1_thumbprint'] == OLD.sha1
     mixed = server_entry(OLD)
@@ -107,7 +107,7 @@ def test_a_missing_certificate_plans_one_multipart_post():
     sent = change.request.body()
     assert sent['data'] == {'certificateName': 'api', 'alias': 'api-alias', 'certificateDescription': 'd',
                             'environmentList': 'production,staging'}
-    assert sent['files']['pemEncodedFile'] == ('api.pem', NEW.pem, 'application/x-pem-file')
+    assert sent['files']['pemEncodedFile'] == ('api.pem', NEW.cert_text, 'application/x-pem-file')
     assert change.diff['before'] == {} and change.diff['after']['sha1_thumbprint'] == NEW.sha1
     assert set(change.diff['after']) == set(('name',) + certs.DIFF_FIELDS)
     assert change.restore is None and not change.read_first
@@ -128,7 +128,7 @@ def test_a_new_certificate_plans_a_replace_with_the_jwk_query_and_a_copy_to_rest
     assert (restore.sha1_thumbprint, restore.alias) == (OLD.sha1, 'api-alias')
     assert restore.environments == ['production', 'staging']
     assert (restore.request.method, restore.request.path) == ('POST', LIST_PATH)
-    assert restore.request.body()['files']['pemEncodedFile'][1] == OLD.pem
+    assert restore.request.body()['files']['pemEncodedFile'][1] == OLD.cert_text
 
 
 def test_a_replace_planned_from_a_list_without_content_reads_the_certificate_first():

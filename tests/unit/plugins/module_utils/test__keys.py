@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
+from apinizer_emulator import testcerts
 
-RSA = pki.cached_key('rsa')
+RSA = testcerts.cached_key('rsa')
 AES_256 = bytes(range(32))
 AES_B64 = base64.b64encode(AES_256).decode('ascii')
 PATH = '/apiops/projects/demo/keys/k/'
@@ -57,11 +57,11 @@ def test_secret_key_refusals(kwargs, text):
 
 
 def test_private_key_is_sent_as_base64_of_unencrypted_pkcs8_pem():
-    encrypted = pki.private_key_pem(RSA, fmt='traditional', passphrase='correct horse')
+    encrypted = testcerts.private_key_text(RSA, fmt='traditional', passphrase='correct horse')
     content, fingerprint, _check = keys.key_material('private_key', content=encrypted, passphrase='correct horse')
     sent = base64.b64decode(content).decode('ascii')
-    assert sent == pki.private_key_pem(RSA)
-    spki = base64.b64decode(''.join(pki.public_key_pem(RSA).splitlines()[1:-1]))
+    assert sent == testcerts.private_key_text(RSA)
+    spki = base64.b64decode(''.join(testcerts.public_key_text(RSA).splitlines()[1:-1]))
     assert fingerprint == hashlib.sha256(spki).hexdigest().upper()
 
 
@@ -70,12 +70,12 @@ def inconsistent_rsa_pem():
     numbers = RSA.private_numbers()
     broken = rsa.RSAPrivateNumbers(numbers.p, numbers.q, numbers.d, numbers.dmp1 + 2, numbers.dmq1, numbers.iqmp,
                                    numbers.public_numbers)
-    return pki.private_key_pem(broken.private_key(unsafe_skip_rsa_key_validation=True))
+    return testcerts.private_key_text(broken.private_key(unsafe_skip_rsa_key_validation=True))
 
 
 def test_a_private_key_is_checked_in_full_only_when_its_material_is_sent():
     material = keys.key_material('private_key', content=inconsistent_rsa_pem())
-    assert material.public_key_sha256 == keys.key_material('private_key', content=pki.private_key_pem(RSA))[1]
+    assert material.public_key_sha256 == keys.key_material('private_key', content=testcerts.private_key_text(RSA))[1]
     desired = keys.desired_key('k', 'private_key', [dict(name='production', alias='', content=material.content,
                                                          public_key_sha256=material.public_key_sha256,
                                                          check=material.check)])
@@ -88,17 +88,17 @@ def test_a_private_key_is_checked_in_full_only_when_its_material_is_sent():
 
 
 def test_public_key_is_sent_as_base64_of_its_pem_and_fingerprinted_like_the_private_half():
-    content, fingerprint, check = keys.key_material('public_key', content=pki.public_key_pem(RSA, 'pkcs1'))
+    content, fingerprint, check = keys.key_material('public_key', content=testcerts.public_key_text(RSA, 'pkcs1'))
     assert check is None
-    assert base64.b64decode(content).decode('ascii') == pki.public_key_pem(RSA)
-    assert fingerprint == keys.key_material('private_key', content=pki.private_key_pem(RSA))[1]
+    assert base64.b64decode(content).decode('ascii') == testcerts.public_key_text(RSA)
+    assert fingerprint == keys.key_material('private_key', content=testcerts.private_key_text(RSA))[1]
 
 
 @pytest.mark.parametrize('key_type, content, kwargs, text', [
-    ('private_key', pki.public_key_pem(RSA), {}, 'content: expected a PEM private key, found a public key'),
-    ('public_key', pki.private_key_pem(RSA), {}, 'content: expected a PEM public key, found a private key'),
-    ('private_key', pki.private_key_pem(RSA, passphrase='pw'), {}, 'the private key is encrypted; set passphrase'),
-    ('private_key', pki.private_key_pem(RSA, passphrase='pw'), dict(passphrase='wrong'), 'passphrase is wrong'),
+    ('private_key', testcerts.public_key_text(RSA), {}, 'content: expected a PEM private key, found a public key'),
+    ('public_key', testcerts.private_key_text(RSA), {}, 'content: expected a PEM public key, found a private key'),
+    ('private_key', testcerts.private_key_text(RSA, passphrase='pw'), {}, 'the private key is encrypted; set passphrase'),
+    ('private_key', testcerts.private_key_text(RSA, passphrase='pw'), dict(passphrase='wrong'), 'passphrase is wrong'),
     ('private_key', 'garbage', {}, 'content: expected a PEM private key'),
 ])
 def test_asymmetric_refusals_say_what_was_found(key_type, content, kwargs, text):

@@ -12,17 +12,17 @@ import pytest
 
 from ansible.module_utils import basic
 from ansible_collections.apinizer.apiops.plugins.module_utils import _module
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
+from apinizer_emulator import testcerts
 
-LEAF = pki.make_certificate('leaf.example.com')
+LEAF = testcerts.make_certificate('leaf.example.com')
 SECRET = 'c2VjcmV0LWtleS0xMjM0NTY3ODkwYWJjZGVm'
 
 
 def test_a_private_key_in_an_option_that_is_not_secret_is_masked():
-    combined = LEAF.pem + LEAF.key_pem()
-    params = dict(certificate=LEAF.key_pem(), description='no key here',
-                  bundles=[dict(name='b', certificate=combined, chain=LEAF.pem, environments=['production'])])
-    assert _module.free_form_secrets(params) == set([LEAF.key_pem(), combined])
+    combined = LEAF.cert_text + LEAF.key_text()
+    params = dict(certificate=LEAF.key_text(), description='no key here',
+                  bundles=[dict(name='b', certificate=combined, chain=LEAF.cert_text, environments=['production'])])
+    assert _module.free_form_secrets(params) == set([LEAF.key_text(), combined])
 
 
 def test_every_value_of_an_environments_mapping_but_name_alias_and_paths_is_masked():

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils import pki
+from apinizer_emulator import testcerts
 
 HEX40 = re.compile(r'^[0-9A-F]{40}$')
 HEX64 = re.compile(r'^[0-9A-F]{64}$')
@@ -28,22 +28,22 @@ HEX64 = re.compile(r'^[0-9A-F]{64}$')
 
 @pytest.fixture(scope='module')
 def chain():
-    return pki.make_chain()
+    return testcerts.make_chain()
 
 
 @pytest.fixture(scope='module')
 def ec_chain():
-    return pki.make_chain(key_kind='ec')
+    return testcerts.make_chain(key_kind='ec')
 
 
 @pytest.fixture(scope='module')
 def rsa_key():
-    return pki.cached_key('rsa')
+    return testcerts.cached_key('rsa')
 
 
 @pytest.fixture(scope='module')
 def ec_key():
-    return pki.cached_key('ec')
+    return testcerts.cached_key('ec')
 
 
 def body_lines(*pems):
@@ -74,7 +74,7 @@ def drop_lines(pem, first, last):
 # ---------------------------------------------------------------- labels and descriptions
 
 def test_pem_block_labels_in_order(chain):
-    bundle = chain.bundle(with_root=False) + chain.leaf.key_pem() + chain.leaf.public_key_pem()
+    bundle = chain.bundle(with_root=False) + chain.leaf.key_text() + chain.leaf.public_key_text()
     assert _pem.pem_block_labels(bundle) == ['CERTIFICATE', 'CERTIFICATE', 'PRIVATE KEY', 'PUBLIC KEY']
     assert _pem.pem_block_labels(bundle.encode('ascii')) == ['CERTIFICATE', 'CERTIFICATE', 'PRIVATE KEY', 'PUBLIC KEY']
 
@@ -85,30 +85,30 @@ def test_pem_block_labels_none(data):
 
 
 def test_pem_block_labels_skips_incomplete_blocks(chain):
-    assert _pem.pem_block_labels(chain.leaf.pem + chain.root.pem[:100]) == ['CERTIFICATE']
+    assert _pem.pem_block_labels(chain.leaf.cert_text + chain.root.cert_text[:100]) == ['CERTIFICATE']
 
 
 def test_describe_found(chain, rsa_key, ec_key):
-    cert = chain.leaf.pem
+    cert = chain.leaf.cert_text
     cases = [
         (cert, 'a certificate'),
         (chain.bundle(), '3 certificates (a certificate chain)'),
-        (cert + chain.leaf.key_pem(), 'a certificate and a private key (PRIVATE KEY)'),
-        (pki.private_key_pem(rsa_key, 'traditional'), 'a private key (RSA PRIVATE KEY)'),
-        (pki.private_key_pem(ec_key, 'traditional'), 'a private key (EC PRIVATE KEY)'),
-        (pki.private_key_pem(rsa_key) * 2, '2 private keys (PRIVATE KEY)'),
-        (pki.private_key_pem(rsa_key, passphrase='secret'), 'an encrypted private key'),
-        (pki.private_key_pem(rsa_key, 'traditional', passphrase='secret'), 'an encrypted private key'),
-        (pki.public_key_pem(rsa_key), 'a public key'),
-        (pki.public_key_pem(rsa_key, 'pkcs1'), 'a public key'),
+        (cert + chain.leaf.key_text(), 'a certificate and a private key (PRIVATE KEY)'),
+        (testcerts.private_key_text(rsa_key, 'traditional'), 'a private key (RSA PRIVATE KEY)'),
+        (testcerts.private_key_text(ec_key, 'traditional'), 'a private key (EC PRIVATE KEY)'),
+        (testcerts.private_key_text(rsa_key) * 2, '2 private keys (PRIVATE KEY)'),
+        (testcerts.private_key_text(rsa_key, passphrase='secret'), 'an encrypted private key'),
+        (testcerts.private_key_text(rsa_key, 'traditional', passphrase='secret'), 'an encrypted private key'),
+        (testcerts.public_key_text(rsa_key), 'a public key'),
+        (testcerts.public_key_text(rsa_key, 'pkcs1'), 'a public key'),
         ('-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n', 'a certificate signing request'),
         ('-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n', 'a certificate revocation list'),
         ('-----BEGIN FOO BAR-----\nAAAA\n-----END FOO BAR-----\n' * 2, "2 PEM blocks 'FOO BAR'"),
-        (cert + chain.root.pem[:120], "a certificate and an incomplete PEM block 'CERTIFICATE'"),
+        (cert + chain.root.cert_text[:120], "a certificate and an incomplete PEM block 'CERTIFICATE'"),
         (cert.split('\n', 1)[1], "an incomplete PEM block 'CERTIFICATE'"),
-        (cert + chain.leaf.key_pem() + chain.root.pem, '2 certificates (a certificate chain) and a private key (PRIVATE KEY)'),
-        (chain.leaf.der, 'a DER-encoded certificate'),
-        (chain.leaf.der[:40], 'DER-encoded binary data'),
+        (cert + chain.leaf.key_text() + chain.root.cert_text, '2 certificates (a certificate chain) and a private key (PRIVATE KEY)'),
+        (chain.leaf.cert_der, 'a DER-encoded certificate'),
+        (chain.leaf.cert_der[:40], 'DER-encoded binary data'),
         (b'\x89PNG\r\n\x1a\n\x00\x00', 'binary data'),
         ('', 'an empty value'),
         (b'', 'an empty value'),
@@ -130,44 +130,44 @@ def test_describe_found(chain, rsa_key, ec_key):
 
 def test_load_certificates_keeps_order(chain):
     certs = _pem.load_certificates(chain.bundle())
-    assert [c.subject for c in certs] == [chain.leaf.cert.subject, chain.intermediate.cert.subject, chain.root.cert.subject]
-    assert [_pem.certificate_der(c) for c in certs] == [chain.leaf.der, chain.intermediate.der, chain.root.der]
+    assert [c.subject for c in certs] == [chain.leaf.certificate.subject, chain.intermediate.certificate.subject, chain.root.certificate.subject]
+    assert [_pem.certificate_der(c) for c in certs] == [chain.leaf.cert_der, chain.intermediate.cert_der, chain.root.cert_der]
 
 
 def test_load_certificates_skips_other_blocks(chain):
-    certs = _pem.load_certificates(chain.leaf.key_pem() + chain.leaf.pem + chain.intermediate.pem, option='chain')
-    assert [_pem.certificate_der(c) for c in certs] == [chain.leaf.der, chain.intermediate.der]
+    certs = _pem.load_certificates(chain.leaf.key_text() + chain.leaf.cert_text + chain.intermediate.cert_text, option='chain')
+    assert [_pem.certificate_der(c) for c in certs] == [chain.leaf.cert_der, chain.intermediate.cert_der]
 
 
 def test_load_certificates_accepts_one_der_certificate(chain):
-    assert [_pem.certificate_der(c) for c in _pem.load_certificates(chain.leaf.der)] == [chain.leaf.der]
+    assert [_pem.certificate_der(c) for c in _pem.load_certificates(chain.leaf.cert_der)] == [chain.leaf.cert_der]
 
 
 def test_load_certificates_errors(chain):
-    key_pem = chain.leaf.key_pem()
+    key_pem = chain.leaf.key_text()
     assert raises_pem_error(_pem.load_certificates, key_pem) == 'expected PEM certificates, found a private key (PRIVATE KEY)'
     assert raises_pem_error(_pem.load_certificates, key_pem, option='chain') == 'chain: expected PEM certificates, found a private key (PRIVATE KEY)'
     assert raises_pem_error(_pem.load_certificates, 'garbage', option='chain') == 'chain: expected PEM certificates, found text with no PEM block'
-    assert raises_pem_error(_pem.load_certificates, chain.leaf.der[:60]) == 'expected PEM certificates, found DER-encoded binary data'
+    assert raises_pem_error(_pem.load_certificates, chain.leaf.cert_der[:60]) == 'expected PEM certificates, found DER-encoded binary data'
     # A chain cut short is refused, not read as a shorter chain.
-    cut = chain.leaf.pem + chain.intermediate.pem[:200]
+    cut = chain.leaf.cert_text + chain.intermediate.cert_text[:200]
     assert raises_pem_error(_pem.load_certificates, cut, option='chain') == (
         "chain: expected PEM certificates, found a certificate and an incomplete PEM block 'CERTIFICATE'")
 
 
 def test_load_certificates_damaged_block_is_numbered(chain):
-    damaged = chain.leaf.pem + drop_lines(chain.intermediate.pem, 3, 6)
+    damaged = chain.leaf.cert_text + drop_lines(chain.intermediate.cert_text, 3, 6)
     assert raises_pem_error(_pem.load_certificates, damaged, option='chain') == (
         'chain: certificate #2 in the PEM text is damaged (not a valid X.509 certificate)')
 
 
 def test_load_single_certificate_pem_and_der(chain):
-    for data in (chain.leaf.pem, chain.leaf.pem.encode('ascii'), chain.leaf.der):
-        assert _pem.certificate_der(_pem.load_single_certificate(data)) == chain.leaf.der
+    for data in (chain.leaf.cert_text, chain.leaf.cert_text.encode('ascii'), chain.leaf.cert_der):
+        assert _pem.certificate_der(_pem.load_single_certificate(data)) == chain.leaf.cert_der
 
 
 def test_load_single_certificate_tolerates_layout(chain):
-    pem = chain.leaf.pem
+    pem = chain.leaf.cert_text
     variants = [
         pem.replace('\n', '\r\n'),                                         # Windows line ends
         ''.join('    %s\n' % line for line in pem.splitlines()),           # indented in YAML
@@ -176,19 +176,19 @@ def test_load_single_certificate_tolerates_layout(chain):
         '-----BEGIN X509 CERTIFICATE-----\n%s\n-----END X509 CERTIFICATE-----\n' % '\n'.join(body_lines(pem)),
     ]
     for variant in variants:
-        assert _pem.certificate_der(_pem.load_single_certificate(variant)) == chain.leaf.der
+        assert _pem.certificate_der(_pem.load_single_certificate(variant)) == chain.leaf.cert_der
 
 
 def test_load_single_certificate_errors(chain, rsa_key):
-    leaf, key_pem = chain.leaf.pem, chain.leaf.key_pem()
+    leaf, key_pem = chain.leaf.cert_text, chain.leaf.key_text()
     cases = [
         (chain.bundle(), 'certificate: expected one PEM certificate, found 3 certificates (a certificate chain); give only the leaf certificate'),
         (key_pem, 'certificate: expected one PEM certificate, found a private key (PRIVATE KEY)'),
         (leaf + key_pem, 'certificate: expected one PEM certificate, found a certificate and a private key (PRIVATE KEY)'),
-        (pki.public_key_pem(rsa_key), 'certificate: expected one PEM certificate, found a public key'),
+        (testcerts.public_key_text(rsa_key), 'certificate: expected one PEM certificate, found a public key'),
         ('not a certificate', 'certificate: expected one PEM certificate, found text with no PEM block'),
         ('', 'certificate: expected one PEM certificate, found an empty value'),
-        (chain.leaf.der[:80], 'certificate: expected one PEM certificate, found DER-encoded binary data'),
+        (chain.leaf.cert_der[:80], 'certificate: expected one PEM certificate, found DER-encoded binary data'),
         (leaf[:300], "certificate: expected one PEM certificate, found an incomplete PEM block 'CERTIFICATE'"),
         (drop_lines(leaf, 2, 4), 'certificate: the certificate in the PEM text is damaged (not a valid X.509 certificate)'),
         ('-----BEGIN CERTIFICATE-----\nnot*base64!\n-----END CERTIFICATE-----\n',
@@ -201,41 +201,41 @@ def test_load_single_certificate_errors(chain, rsa_key):
 
 
 def test_split_pem_bundle(chain):
-    key_pem = chain.leaf.key_pem()
-    result = _pem.split_pem_bundle(chain.leaf.pem + chain.intermediate.pem + key_pem + chain.root.pem
+    key_pem = chain.leaf.key_text()
+    result = _pem.split_pem_bundle(chain.leaf.cert_text + chain.intermediate.cert_text + key_pem + chain.root.cert_text
                                    + '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n')
-    assert result['certificates'] == [chain.leaf.pem, chain.intermediate.pem, chain.root.pem]
+    assert result['certificates'] == [chain.leaf.cert_text, chain.intermediate.cert_text, chain.root.cert_text]
     assert result['private_keys'] == [key_pem]
     assert result['public_keys'] == []
     assert result['other'] == ['EC PARAMETERS']
-    assert _pem.split_pem_bundle(chain.leaf.public_key_pem('pkcs1').replace('\n', '\r\n'))['public_keys'] == [chain.leaf.public_key_pem('pkcs1')]
-    assert _pem.key_matches_certificate(_pem.load_private_key(result['private_keys'][0]), chain.leaf.cert)
+    assert _pem.split_pem_bundle(chain.leaf.public_key_text('pkcs1').replace('\n', '\r\n'))['public_keys'] == [chain.leaf.public_key_text('pkcs1')]
+    assert _pem.key_matches_certificate(_pem.load_private_key(result['private_keys'][0]), chain.leaf.certificate)
 
 
 def test_split_pem_bundle_normalises_layout(chain):
-    indented = ''.join('  %s\r\n' % line for line in (chain.leaf.pem + chain.root.pem).splitlines())
-    assert _pem.split_pem_bundle(indented)['certificates'] == [chain.leaf.pem, chain.root.pem]
+    indented = ''.join('  %s\r\n' % line for line in (chain.leaf.cert_text + chain.root.cert_text).splitlines())
+    assert _pem.split_pem_bundle(indented)['certificates'] == [chain.leaf.cert_text, chain.root.cert_text]
 
 
 def test_split_pem_bundle_errors(chain):
     assert _pem.split_pem_bundle('') == {'certificates': [], 'private_keys': [], 'public_keys': [], 'other': []}
-    assert raises_pem_error(_pem.split_pem_bundle, chain.leaf.pem + chain.root.pem[:150]) == (
+    assert raises_pem_error(_pem.split_pem_bundle, chain.leaf.cert_text + chain.root.cert_text[:150]) == (
         "expected complete PEM blocks, found a certificate and an incomplete PEM block 'CERTIFICATE'")
-    assert raises_pem_error(_pem.split_pem_bundle, chain.leaf.pem + drop_lines(chain.root.pem, 2, 4)) == (
+    assert raises_pem_error(_pem.split_pem_bundle, chain.leaf.cert_text + drop_lines(chain.root.cert_text, 2, 4)) == (
         'certificate #2 in the PEM text is damaged (not a valid X.509 certificate)')
 
 
 def test_certificate_der_and_pem_round_trip(chain):
-    cert = _pem.load_single_certificate(chain.leaf.pem)
-    assert _pem.certificate_der(cert) == chain.leaf.der
-    assert _pem.certificate_pem(cert) == chain.leaf.pem
+    cert = _pem.load_single_certificate(chain.leaf.cert_text)
+    assert _pem.certificate_der(cert) == chain.leaf.cert_der
+    assert _pem.certificate_pem(cert) == chain.leaf.cert_text
     assert _pem.certificate_pem(cert).endswith('-----END CERTIFICATE-----\n')
 
 
 # ---------------------------------------------------------------- fingerprints and facts
 
 def test_fingerprints_are_hashes_of_der(chain):
-    der = chain.leaf.der
+    der = chain.leaf.cert_der
     assert _pem.sha1_thumbprint(der) == hashlib.sha1(der).hexdigest().upper()
     assert _pem.sha256_fingerprint(der) == hashlib.sha256(der).hexdigest().upper()
     assert HEX40.match(_pem.sha1_thumbprint(der))
@@ -244,15 +244,15 @@ def test_fingerprints_are_hashes_of_der(chain):
 
 @pytest.fixture(scope='module')
 def dated(rsa_key):
-    return pki.make_certificate('dated.example.com', key=rsa_key, serial_number=0xABC,
-                                not_before=pki.utc(2025, 1, 1), not_after=pki.utc(2025, 12, 31, 23, 59, 59))
+    return testcerts.make_certificate('dated.example.com', key=rsa_key, serial_number=0xABC,
+                                not_before=testcerts.utc(2025, 1, 1), not_after=testcerts.utc(2025, 12, 31, 23, 59, 59))
 
 
 def test_certificate_facts(dated):
-    facts = _pem.certificate_facts(dated.cert, now=pki.utc(2025, 6, 1))
+    facts = _pem.certificate_facts(dated.certificate, now=testcerts.utc(2025, 6, 1))
     assert facts == {
-        'sha1_thumbprint': hashlib.sha1(dated.der).hexdigest().upper(),
-        'sha256_fingerprint': hashlib.sha256(dated.der).hexdigest().upper(),
+        'sha1_thumbprint': hashlib.sha1(dated.cert_der).hexdigest().upper(),
+        'sha256_fingerprint': hashlib.sha256(dated.cert_der).hexdigest().upper(),
         'subject': 'CN=dated.example.com',
         'issuer': 'CN=dated.example.com',
         'serial_number': '0ABC',
@@ -265,32 +265,33 @@ def test_certificate_facts(dated):
 
 
 @pytest.mark.parametrize('now, expired, not_yet_valid, days_remaining', [
-    (pki.utc(2025, 12, 31, 23, 59, 59), False, False, 0),       # the last second is still valid
-    (pki.utc(2026, 1, 1, 12), True, False, -1),                 # hours after expiry: floor, not round
-    (pki.utc(2026, 1, 11), True, False, -11),
-    (pki.utc(2024, 12, 31), False, True, 365),
+    (testcerts.utc(2025, 12, 31, 23, 59, 59), False, False, 0),       # the last second is still valid
+    (testcerts.utc(2026, 1, 1, 12), True, False, -1),                 # hours after expiry: floor, not round
+    (testcerts.utc(2026, 1, 11), True, False, -11),
+    (testcerts.utc(2024, 12, 31), False, True, 365),
     (datetime.datetime(2026, 1, 11), True, False, -11),         # naive means UTC
     (datetime.datetime(2026, 1, 11, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=2))), True, False, -11),
 ])
 def test_certificate_facts_validity(dated, now, expired, not_yet_valid, days_remaining):
-    facts = _pem.certificate_facts(dated.cert, now=now)
+    facts = _pem.certificate_facts(dated.certificate, now=now)
     assert (facts['expired'], facts['not_yet_valid'], facts['days_remaining']) == (expired, not_yet_valid, days_remaining)
 
 
 def test_certificate_facts_real_clock():
-    assert _pem.certificate_facts(pki.expired_certificate(key=pki.cached_key('ec')).cert)['expired'] is True
-    facts = _pem.certificate_facts(pki.not_yet_valid_certificate(key=pki.cached_key('ec')).cert)
+    assert _pem.certificate_facts(testcerts.expired_certificate(key=testcerts.cached_key()).certificate)['expired'] is True
+    facts = _pem.certificate_facts(testcerts.not_yet_valid_certificate(key=testcerts.cached_key()).certificate)
     assert (facts['expired'], facts['not_yet_valid'], facts['days_remaining']) == (False, True, 374)
 
 
 def test_certificate_facts_unicode_subject_and_issuer(rsa_key):
-    ca = pki.make_ca(subject=pki.make_name(u'Zertifizierungsstelle Größe', organization=u'Ünïcödé GmbH', country='DE'), key=pki.cached_key('ec'))
-    leaf = pki.make_certificate(subject=pki.make_name(u'Müller Straße 東京, "quoted"'), issuer=ca, key=rsa_key, dns_names=[])
-    cert = _pem.load_single_certificate(leaf.pem)
+    ca = testcerts.make_ca(subject=testcerts.make_name(u'Zertifizierungsstelle Größe', organization=u'Ünïcödé GmbH', country='DE'),
+                           key=testcerts.cached_key('rsa', 1))
+    leaf = testcerts.make_certificate(subject=testcerts.make_name(u'Müller Straße 東京, "quoted"'), issuer=ca, key=rsa_key, dns_names=[])
+    cert = _pem.load_single_certificate(leaf.cert_text)
     facts = _pem.certificate_facts(cert)
     assert facts['subject'] == u'CN=Müller Straße 東京\\, \\"quoted\\"'
     assert facts['issuer'] == u'C=DE,O=Ünïcödé GmbH,CN=Zertifizierungsstelle Größe'
-    assert _pem.issued_by(cert, ca.cert)
+    assert _pem.issued_by(cert, ca.certificate)
 
 
 @pytest.mark.parametrize('serial, expected', [(1, '01'), (255, 'FF'), (256, '0100'), (0xABC, '0ABC'), (2 ** 159 - 1, '7F' + 'FF' * 19), (-5, '-05')])
@@ -301,8 +302,8 @@ def test_format_serial_number(serial, expected):
 def test_dates_of_cryptography_before_42():
     # Older cryptography has only the naive accessors, which are UTC.
     old = SimpleNamespace(not_valid_before=datetime.datetime(2025, 1, 1), not_valid_after=datetime.datetime(2025, 12, 31, 23, 59, 59))
-    assert _pem._not_before(old) == pki.utc(2025, 1, 1)
-    assert _pem._not_after(old) == pki.utc(2025, 12, 31, 23, 59, 59)
+    assert _pem._not_before(old) == testcerts.utc(2025, 1, 1)
+    assert _pem._not_after(old) == testcerts.utc(2025, 12, 31, 23, 59, 59)
 
 
 # A PKCS#8 private key and an SPKI public key of a type cryptography does not know (GOST R 34.10-2001).
@@ -326,23 +327,23 @@ MBEwCAYGKoUDAgITAwUABAIBAg==
     ('ed25519', 'pkcs8', 'PRIVATE KEY'),
 ])
 def test_load_private_key_formats(kind, fmt, label):
-    key = pki.cached_key(kind)
-    pem = pki.private_key_pem(key, fmt)
+    key = testcerts.cached_key(kind)
+    pem = testcerts.private_key_text(key, fmt)
     assert _pem.pem_block_labels(pem) == [label]
     loaded = _pem.load_private_key(pem)
-    assert _pem.private_key_to_pkcs8_pem(loaded) == pki.private_key_pem(key, 'pkcs8')
+    assert _pem.private_key_to_pkcs8_pem(loaded) == testcerts.private_key_text(key, 'pkcs8')
 
 
 def test_load_private_key_accepts_bytes_and_openssl_ec_parameters(ec_key):
-    pem = '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n' + pki.private_key_pem(ec_key, 'traditional')
-    assert _pem.private_key_to_pkcs8_pem(_pem.load_private_key(pem.encode('ascii'))) == pki.private_key_pem(ec_key)
+    pem = '-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n' + testcerts.private_key_text(ec_key, 'traditional')
+    assert _pem.private_key_to_pkcs8_pem(_pem.load_private_key(pem.encode('ascii'))) == testcerts.private_key_text(ec_key)
 
 
 @pytest.mark.parametrize('fmt', ['pkcs8', 'traditional'])
 def test_load_encrypted_private_key(rsa_key, fmt):
     passphrase = u'pässphrase-that-is-long-and-unique-4711'
-    pem = pki.private_key_pem(rsa_key, fmt, passphrase=passphrase)
-    expected = pki.private_key_pem(rsa_key)
+    pem = testcerts.private_key_text(rsa_key, fmt, passphrase=passphrase)
+    expected = testcerts.private_key_text(rsa_key)
     assert _pem.private_key_to_pkcs8_pem(_pem.load_private_key(pem, passphrase)) == expected
     assert _pem.private_key_to_pkcs8_pem(_pem.load_private_key(pem, passphrase.encode('utf-8'))) == expected
     for missing in (None, ''):
@@ -355,24 +356,24 @@ def test_load_encrypted_private_key(rsa_key, fmt):
 
 
 def test_load_private_key_ignores_passphrase_of_plain_key(rsa_key):
-    assert _pem.private_key_to_pkcs8_pem(_pem.load_private_key(pki.private_key_pem(rsa_key), 'unused')) == pki.private_key_pem(rsa_key)
+    assert _pem.private_key_to_pkcs8_pem(_pem.load_private_key(testcerts.private_key_text(rsa_key), 'unused')) == testcerts.private_key_text(rsa_key)
 
 
 def test_load_private_key_error_is_not_chained(rsa_key):
     with pytest.raises(PemError) as excinfo:
-        _pem.load_private_key(pki.private_key_pem(rsa_key, passphrase='right'), 'wrong')
+        _pem.load_private_key(testcerts.private_key_text(rsa_key, passphrase='right'), 'wrong')
     assert excinfo.value.__cause__ is None and excinfo.value.__context__ is None
 
 
 def test_load_private_key_errors(chain, rsa_key, ec_key):
-    key_pem = pki.private_key_pem(rsa_key)
+    key_pem = testcerts.private_key_text(rsa_key)
     openssh = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n'
     cases = [
-        (pki.public_key_pem(rsa_key), 'private_key: expected a PEM private key, found a public key'),
-        (pki.public_key_pem(ec_key), 'private_key: expected a PEM private key, found a public key'),
-        (chain.leaf.pem, 'private_key: expected a PEM private key, found a certificate'),
-        (chain.leaf.pem + chain.leaf.key_pem(), 'private_key: expected a PEM private key, found a certificate and a private key (PRIVATE KEY)'),
-        (key_pem + pki.private_key_pem(ec_key), 'private_key: expected a PEM private key, found 2 private keys (PRIVATE KEY)'),
+        (testcerts.public_key_text(rsa_key), 'private_key: expected a PEM private key, found a public key'),
+        (testcerts.public_key_text(ec_key), 'private_key: expected a PEM private key, found a public key'),
+        (chain.leaf.cert_text, 'private_key: expected a PEM private key, found a certificate'),
+        (chain.leaf.cert_text + chain.leaf.key_text(), 'private_key: expected a PEM private key, found a certificate and a private key (PRIVATE KEY)'),
+        (key_pem + testcerts.private_key_text(ec_key), 'private_key: expected a PEM private key, found 2 private keys (PRIVATE KEY)'),
         ('garbage', 'private_key: expected a PEM private key, found text with no PEM block'),
         (rsa_key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
          'private_key: expected a PEM private key, found DER-encoded binary data'),
@@ -384,7 +385,7 @@ def test_load_private_key_errors(chain, rsa_key, ec_key):
     ]
     for data, expected in cases:
         assert raises_pem_error(_pem.load_private_key, data) == expected
-    assert raises_pem_error(_pem.load_private_key, chain.leaf.pem, option='signing_key') == (
+    assert raises_pem_error(_pem.load_private_key, chain.leaf.cert_text, option='signing_key') == (
         'signing_key: expected a PEM private key, found a certificate')
 
 
@@ -392,18 +393,18 @@ def test_load_private_key_errors(chain, rsa_key, ec_key):
 
 @pytest.mark.parametrize('kind, fmt', [('rsa', 'spki'), ('rsa', 'pkcs1'), ('ec', 'spki'), ('ed25519', 'spki')])
 def test_load_public_key(kind, fmt):
-    key = pki.cached_key(kind)
-    public_key = _pem.load_public_key(pki.public_key_pem(key, fmt))
-    assert _pem.public_key_pem(public_key) == pki.public_key_pem(key, 'spki')
+    key = testcerts.cached_key(kind)
+    public_key = _pem.load_public_key(testcerts.public_key_text(key, fmt))
+    assert _pem.public_key_pem(public_key) == testcerts.public_key_text(key, 'spki')
 
 
 def test_load_public_key_errors(chain, rsa_key):
-    pub = pki.public_key_pem(rsa_key)
+    pub = testcerts.public_key_text(rsa_key)
     cases = [
-        (pki.private_key_pem(rsa_key), 'public_key: expected a PEM public key, found a private key (PRIVATE KEY)'),
-        (pki.private_key_pem(rsa_key, 'traditional'), 'public_key: expected a PEM public key, found a private key (RSA PRIVATE KEY)'),
-        (pki.private_key_pem(rsa_key, passphrase='x'), 'public_key: expected a PEM public key, found an encrypted private key'),
-        (chain.leaf.pem, 'public_key: expected a PEM public key, found a certificate'),
+        (testcerts.private_key_text(rsa_key), 'public_key: expected a PEM public key, found a private key (PRIVATE KEY)'),
+        (testcerts.private_key_text(rsa_key, 'traditional'), 'public_key: expected a PEM public key, found a private key (RSA PRIVATE KEY)'),
+        (testcerts.private_key_text(rsa_key, passphrase='x'), 'public_key: expected a PEM public key, found an encrypted private key'),
+        (chain.leaf.cert_text, 'public_key: expected a PEM public key, found a certificate'),
         (pub * 2, 'public_key: expected a PEM public key, found 2 public keys'),
         ('', 'public_key: expected a PEM public key, found an empty value'),
         (drop_lines(pub, 2, 3), 'public_key: the public key (PUBLIC KEY) is damaged and could not be loaded'),
@@ -411,11 +412,11 @@ def test_load_public_key_errors(chain, rsa_key):
     ]
     for data, expected in cases:
         assert raises_pem_error(_pem.load_public_key, data) == expected
-    assert raises_pem_error(_pem.load_public_key, chain.leaf.pem, option='jwk_key') == 'jwk_key: expected a PEM public key, found a certificate'
+    assert raises_pem_error(_pem.load_public_key, chain.leaf.cert_text, option='jwk_key') == 'jwk_key: expected a PEM public key, found a certificate'
 
 
 def test_private_key_to_pkcs8_pem_converts_traditional(rsa_key):
-    pem = _pem.private_key_to_pkcs8_pem(_pem.load_private_key(pki.private_key_pem(rsa_key, 'traditional')))
+    pem = _pem.private_key_to_pkcs8_pem(_pem.load_private_key(testcerts.private_key_text(rsa_key, 'traditional')))
     assert _pem.pem_block_labels(pem) == ['PRIVATE KEY']
     assert pem.endswith('-----END PRIVATE KEY-----\n')
 
@@ -423,35 +424,35 @@ def test_private_key_to_pkcs8_pem_converts_traditional(rsa_key):
 def test_public_key_sha256_fingerprint(chain):
     spki = chain.leaf.key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     expected = hashlib.sha256(spki).hexdigest().upper()
-    assert _pem.public_key_sha256_fingerprint(chain.leaf.cert.public_key()) == expected
-    assert _pem.public_key_sha256_fingerprint(_pem.load_public_key(chain.leaf.public_key_pem('pkcs1'))) == expected
-    assert _pem.public_key_pem(chain.leaf.cert.public_key()) == chain.leaf.public_key_pem()
+    assert _pem.public_key_sha256_fingerprint(chain.leaf.certificate.public_key()) == expected
+    assert _pem.public_key_sha256_fingerprint(_pem.load_public_key(chain.leaf.public_key_text('pkcs1'))) == expected
+    assert _pem.public_key_pem(chain.leaf.certificate.public_key()) == chain.leaf.public_key_text()
 
 
 # ---------------------------------------------------------------- key and certificate match
 
 def test_key_matches_certificate(chain, ec_chain):
-    assert _pem.key_matches_certificate(chain.leaf.key, chain.leaf.cert)
-    assert _pem.key_matches_certificate(ec_chain.leaf.key, ec_chain.leaf.cert)
-    assert not _pem.key_matches_certificate(chain.intermediate.key, chain.leaf.cert)        # RSA, other key
-    assert not _pem.key_matches_certificate(ec_chain.intermediate.key, ec_chain.leaf.cert)  # EC, other key
-    assert not _pem.key_matches_certificate(ec_chain.leaf.key, chain.leaf.cert)             # other key type
+    assert _pem.key_matches_certificate(chain.leaf.key, chain.leaf.certificate)
+    assert _pem.key_matches_certificate(ec_chain.leaf.key, ec_chain.leaf.certificate)
+    assert not _pem.key_matches_certificate(chain.intermediate.key, chain.leaf.certificate)        # RSA, other key
+    assert not _pem.key_matches_certificate(ec_chain.intermediate.key, ec_chain.leaf.certificate)  # EC, other key
+    assert not _pem.key_matches_certificate(ec_chain.leaf.key, chain.leaf.certificate)             # other key type
     # Loaded from PEM, as a module would.
-    assert _pem.key_matches_certificate(_pem.load_private_key(chain.leaf.key_pem('traditional')), _pem.load_single_certificate(chain.leaf.pem))
+    assert _pem.key_matches_certificate(_pem.load_private_key(chain.leaf.key_text('traditional')), _pem.load_single_certificate(chain.leaf.cert_text))
 
 
 def test_key_matches_certificate_same_curve_other_key():
-    key_a, key_b = pki.new_key('ec', curve=ec.SECP384R1()), pki.new_key('ec', curve=ec.SECP384R1())
-    cert = pki.make_certificate(key=key_a)
-    assert _pem.key_matches_certificate(key_a, cert.cert)
-    assert not _pem.key_matches_certificate(key_b, cert.cert)
+    key_a, key_b = testcerts.new_key('ec', curve=ec.SECP384R1()), testcerts.new_key('ec', curve=ec.SECP384R1())
+    cert = testcerts.make_certificate(key=key_a)
+    assert _pem.key_matches_certificate(key_a, cert.certificate)
+    assert not _pem.key_matches_certificate(key_b, cert.certificate)
 
 
 # ---------------------------------------------------------------- issued_by
 
 @pytest.mark.parametrize('key_kind', ['rsa', 'ec', 'ed25519'])
 def test_issued_by_real_chain(key_kind):
-    chain = pki.make_chain(key_kind=key_kind)
+    chain = testcerts.make_chain(key_kind=key_kind)
     leaf, intermediate, root = _pem.load_certificates(chain.bundle())
     assert _pem.issued_by(leaf, intermediate)
     assert _pem.issued_by(intermediate, root)
@@ -461,7 +462,7 @@ def test_issued_by_real_chain(key_kind):
 def test_issued_by_out_of_order_chain(chain):
     ordered = _pem.load_certificates(chain.bundle())
     assert [_pem.issued_by(cert, issuer) for cert, issuer in zip(ordered, ordered[1:])] == [True, True]
-    shuffled = _pem.load_certificates(pki.pem_bundle(chain.root, chain.leaf, chain.intermediate))
+    shuffled = _pem.load_certificates(testcerts.pem_bundle(chain.root, chain.leaf, chain.intermediate))
     assert [_pem.issued_by(cert, issuer) for cert, issuer in zip(shuffled, shuffled[1:])] == [False, True]
     root, leaf, intermediate = shuffled
     assert not _pem.issued_by(leaf, root)
@@ -471,23 +472,23 @@ def test_issued_by_out_of_order_chain(chain):
 
 def test_issued_by_needs_the_signature_not_only_the_name(chain):
     # Same subject name as the real intermediate, other key: the name matches, the signature does not.
-    impostor = pki.make_ca('Apinizer Test Intermediate CA', issuer=chain.root)
-    assert impostor.cert.subject == chain.leaf.cert.issuer
-    assert not _pem.issued_by(chain.leaf.cert, impostor.cert)
+    impostor = testcerts.make_ca('Apinizer Test Intermediate CA', issuer=chain.root)
+    assert impostor.certificate.subject == chain.leaf.certificate.issuer
+    assert not _pem.issued_by(chain.leaf.certificate, impostor.certificate)
 
 
 def test_issued_by_rsa_pss():
-    root = pki.make_ca('PSS Root', key=pki.cached_key('rsa'), pss=True)
-    leaf = pki.make_certificate('pss.example.com', issuer=root, key=pki.cached_key('rsa', 1), pss=True)
-    assert _pem.issued_by(leaf.cert, root.cert)
-    assert not _pem.issued_by(leaf.cert, pki.make_ca('PSS Root', key=pki.cached_key('rsa', 2)).cert)
+    root = testcerts.make_ca('PSS Root', key=testcerts.cached_key('rsa'), pss=True)
+    leaf = testcerts.make_certificate('pss.example.com', issuer=root, key=testcerts.cached_key('rsa', 1), pss=True)
+    assert _pem.issued_by(leaf.certificate, root.certificate)
+    assert not _pem.issued_by(leaf.certificate, testcerts.make_ca('PSS Root', key=testcerts.cached_key('rsa', 2)).certificate)
 
 
 @pytest.mark.parametrize('key_kind, pss', [('rsa', False), ('rsa', True), ('ec', False), ('ed25519', False)])
 def test_issued_by_fallback_for_cryptography_before_40(monkeypatch, key_kind, pss):
-    root = pki.make_ca('Fallback Root', key=pki.cached_key(key_kind), pss=pss)
-    leaf = pki.make_certificate('fallback.example.com', issuer=root, key=pki.cached_key(key_kind, 1), pss=pss)
-    other_root = pki.make_ca('Fallback Root', key=pki.cached_key(key_kind, 2))
+    root = testcerts.make_ca('Fallback Root', key=testcerts.cached_key(key_kind), pss=pss)
+    leaf = testcerts.make_certificate('fallback.example.com', issuer=root, key=testcerts.cached_key(key_kind, 1), pss=pss)
+    other_root = testcerts.make_ca('Fallback Root', key=testcerts.cached_key(key_kind, 2))
 
     class OldCertificate:
         """A certificate without verify_directly_issued_by, as cryptography < 40 has."""
@@ -500,14 +501,14 @@ def test_issued_by_fallback_for_cryptography_before_40(monkeypatch, key_kind, ps
                 raise AttributeError(name)
             return getattr(self._cert, name)
 
-    assert not hasattr(OldCertificate(leaf.cert), 'verify_directly_issued_by')
-    assert _pem.issued_by(OldCertificate(leaf.cert), root.cert)
-    assert not _pem.issued_by(OldCertificate(leaf.cert), other_root.cert)
+    assert not hasattr(OldCertificate(leaf.certificate), 'verify_directly_issued_by')
+    assert _pem.issued_by(OldCertificate(leaf.certificate), root.certificate)
+    assert not _pem.issued_by(OldCertificate(leaf.certificate), other_root.certificate)
 
 
 def test_verify_signature_fallback_refuses_unknown_key_types(chain):
     with pytest.raises(TypeError):
-        _pem._verify_signature(chain.leaf.cert, object())
+        _pem._verify_signature(chain.leaf.certificate, object())
 
 
 # ---------------------------------------------------------------- without cryptography
@@ -529,7 +530,7 @@ print(json.dumps({
 
 
 def test_imports_without_cryptography(chain):
-    result = subprocess.run([sys.executable, '-c', _NO_CRYPTOGRAPHY_SCRIPT, _pem.__file__, chain.bundle(), chain.leaf.der.hex()],
+    result = subprocess.run([sys.executable, '-c', _NO_CRYPTOGRAPHY_SCRIPT, _pem.__file__, chain.bundle(), chain.leaf.cert_der.hex()],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -544,4 +545,4 @@ def test_imports_with_cryptography():
     assert _pem.HAS_CRYPTOGRAPHY is True
     assert _pem.CRYPTOGRAPHY_IMPORT_ERROR is None
     assert issubclass(PemError, ValueError)
-    assert isinstance(pki.cached_key('rsa'), rsa.RSAPrivateKey)
+    assert isinstance(testcerts.cached_key('rsa'), rsa.RSAPrivateKey)

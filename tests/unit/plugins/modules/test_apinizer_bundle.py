@@ -14,11 +14,11 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._client import Api
 from ansible_collections.apinizer.apiops.plugins.modules import apinizer_bundle
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
 from ansible_collections.apinizer.apiops.tests.unit.plugins.modules.conftest import TOKEN
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import (
+from apinizer_emulator.testcerts import (
     cached_key,
     make_certificate,
     make_chain,
-    private_key_pem,
+    private_key_text,
 )
 
 CHAIN = make_chain('api.example.com')
@@ -26,14 +26,14 @@ CERTS = '/apiops/projects/demo/certificates/'
 KEYS = '/apiops/projects/demo/keys/'
 ENVIRONMENTS = ('GET', '/apiops/environments/demo', {'resultList': [{'name': 'production'}, {'name': 'staging'}]})
 AES = base64.b64encode(b'k' * 32).decode('ascii')
-BUNDLES = [dict(name='api', certificate=CHAIN.leaf.pem, chain=CHAIN.intermediate.pem, private_key=CHAIN.leaf.key_pem()),
+BUNDLES = [dict(name='api', certificate=CHAIN.leaf.cert_text, chain=CHAIN.intermediate.cert_text, private_key=CHAIN.leaf.key_text()),
            dict(name='aes', secret_key=AES, environments=['production'])]
 
 
 def listed_certificate(name, issued, alias):
     return {'name': name, 'description': '', 'certificateEnvironmentList': [
         {'environmentName': e, 'alias': alias, 'sha1Thumbprint': issued.sha1,
-         'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} for e in ('production', 'staging')]}
+         'base64EncodedContent': base64.b64encode(issued.cert_der).decode('ascii')} for e in ('production', 'staging')]}
 
 
 def listed_key(name, key_type, environments):
@@ -78,10 +78,10 @@ def test_a_converged_run_reads_three_times_and_writes_nothing(run_module):
 
 def test_check_mode_and_diff_predict_a_rotation_without_writing(run_module):
     rotated = make_chain('api.example.com')
-    bundles = [dict(BUNDLES[0], certificate=rotated.leaf.pem, chain=CHAIN.intermediate.pem,
-                    private_key=rotated.leaf.key_pem()), BUNDLES[1]]
+    bundles = [dict(BUNDLES[0], certificate=rotated.leaf.cert_text, chain=CHAIN.intermediate.cert_text,
+                    private_key=rotated.leaf.key_text()), BUNDLES[1]]
     # The rotated leaf has another issuer: keep the chain honest by rotating with the same intermediate.
-    bundles[0]['chain'] = rotated.intermediate.pem
+    bundles[0]['chain'] = rotated.intermediate.cert_text
     result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production', 'staging']),
                                 CONVERGED, check_mode=True, diff=True)
     assert server.writes == []
@@ -95,7 +95,7 @@ def test_check_mode_and_diff_predict_a_rotation_without_writing(run_module):
 
 
 def test_bad_input_in_one_bundle_fails_before_any_request_and_lists_every_bundle_as_not_processed(run_module):
-    bundles = [BUNDLES[1], dict(name='bad', certificate=CHAIN.leaf.pem, private_key=CHAIN.root.key_pem())]
+    bundles = [BUNDLES[1], dict(name='bad', certificate=CHAIN.leaf.cert_text, private_key=CHAIN.root.key_text())]
     result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']))
     assert result.failed and server.calls == []
     assert result.result['msg'].startswith('bundle bad: the private key for production does not match the certificate')
@@ -134,7 +134,7 @@ def test_an_inconsistent_private_key_fails_before_the_first_write_when_it_would_
     broken = rsa.RSAPrivateNumbers(numbers.p, numbers.q, numbers.d, numbers.dmp1 + 2, numbers.dmq1, numbers.iqmp,
                                    numbers.public_numbers).private_key(unsafe_skip_rsa_key_validation=True)
     issued = make_certificate('broken.example.com', key=key)
-    bundles = [dict(name='api', certificate=issued.pem, private_key=private_key_pem(broken))]
+    bundles = [dict(name='api', certificate=issued.cert_text, private_key=private_key_text(broken))]
     result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']), [
         ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []})])
     assert result.failed and server.writes == []

@@ -11,7 +11,7 @@ import base64
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.plugins.modules import apinizer_certificate
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import make_certificate
+from apinizer_emulator.testcerts import make_certificate
 from ansible_collections.apinizer.apiops.tests.unit.plugins.modules.conftest import TOKEN
 
 OLD = make_certificate('old.example.com', days=100)
@@ -19,17 +19,17 @@ NEW = make_certificate('new.example.com')
 PATH = '/apiops/projects/demo/certificates/api/'
 LIST_PATH = '/apiops/projects/demo/certificates/'
 ENVIRONMENTS = ('GET', '/apiops/environments/demo', {'resultList': [{'name': 'production'}, {'name': 'staging'}]})
-ARGS = dict(name='api', certificate=NEW.pem, environments=['staging', 'production'], alias='api')
+ARGS = dict(name='api', certificate=NEW.cert_text, environments=['staging', 'production'], alias='api')
 
 
 def stored(issued):
     return {'resultList': [{'name': 'api', 'description': '', 'certificateEnvironmentList': [
         {'environmentName': e, 'alias': 'api', 'sha1Thumbprint': issued.sha1,
-         'base64EncodedContent': base64.b64encode(issued.der).decode('ascii')} for e in ('production', 'staging')]}]}
+         'base64EncodedContent': base64.b64encode(issued.cert_der).decode('ascii')} for e in ('production', 'staging')]}]}
 
 
 def not_after(issued):
-    return issued.cert.not_valid_after_utc.strftime('%Y-%m-%dT%H:%M:%SZ')
+    return issued.certificate.not_valid_after_utc.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def not_found():
@@ -79,10 +79,10 @@ def test_an_unknown_environment_fails_before_any_write(run_module):
 
 
 def test_bad_pem_fails_before_any_request_naming_the_option(run_module):
-    result, server = run_module(apinizer_certificate, dict(ARGS, certificate=NEW.key_pem()))
+    result, server = run_module(apinizer_certificate, dict(ARGS, certificate=NEW.key_text()))
     assert result.failed and result.result['msg'].startswith('certificate: expected one PEM certificate, found')
     assert server.calls == []
-    assert NEW.key_pem() not in repr(result.result)
+    assert NEW.key_text() not in repr(result.result)
 
 
 def test_a_failed_deployment_fails_the_task_with_the_report_and_changed(run_module):

@@ -11,12 +11,12 @@ import base64
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.plugins.modules import apinizer_key
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
-from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.pki import cached_key, private_key_pem
+from apinizer_emulator.testcerts import cached_key, private_key_text
 
 PATH = '/apiops/projects/demo/keys/tls/'
 LIST_PATH = '/apiops/projects/demo/keys/'
 ENVIRONMENTS = ('GET', '/apiops/environments/demo', {'resultList': [{'name': 'production'}, {'name': 'staging'}]})
-PRIVATE_PEM = private_key_pem(cached_key('rsa'))
+PRIVATE_PEM = private_key_text(cached_key('rsa'))
 AES = base64.b64encode(b'0123456789abcdef0123456789abcdef').decode('ascii')
 
 
