@@ -225,7 +225,7 @@ def apply(client, changes, replan, retries, parallel=1):
 
 def _run_side_by_side(client, groups, workers, run_group, collect, stopped):
     """Run the groups on a pool of workers, each with its own client; no new group starts once stopped()."""
-    idle = deque([client] + [client.for_worker() for _ in range(workers - 1)])
+    idle = deque([client] + [client.for_worker() for _worker in range(workers - 1)])
     running = {}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while groups or running:

@@ -245,7 +245,8 @@ def test_fingerprints_are_hashes_of_der(chain):
 @pytest.fixture(scope='module')
 def dated(rsa_key):
     return testcerts.make_certificate('dated.example.com', key=rsa_key, serial_number=0xABC,
-                                not_before=testcerts.utc(2025, 1, 1), not_after=testcerts.utc(2025, 12, 31, 23, 59, 59))
+                                      not_before=testcerts.utc(2025, 1, 1),
+                                      not_after=testcerts.utc(2025, 12, 31, 23, 59, 59))
 
 
 def test_certificate_facts(dated):
