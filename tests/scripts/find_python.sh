@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Print the path of a CPython X.Y interpreter, or fail saying how to get one.
 #
 #   tests/scripts/find_python.sh X.Y [WHAT]

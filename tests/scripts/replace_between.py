@@ -1,5 +1,6 @@
-# Copyright: apinizer.apiops contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Replace what lies between <!-- NAME:start --> and <!-- NAME:end --> in a file by another file's text.
 
     python3 tests/scripts/replace_between.py DOC NAME SOURCE
