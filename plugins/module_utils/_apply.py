@@ -271,13 +271,6 @@ def _apply_change(client, change, replan, retries):
         return Outcome(change, DONE[change.action], report, deployment_failure_message(change, report))
 
 
-def _short(failure):
-    """status, code and description of a failure, for messages that tell a longer story."""
-    if failure.status is None:
-        return failure.message
-    return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description or 'no description')
-
-
 def _restore(client, change, failure, replan):
     """A replace is a delete then a create on the server. When it failed and the old certificate is gone, put
     it back; when it is still there, the failure is reported as it is."""
@@ -290,10 +283,10 @@ def _restore(client, change, failure, replan):
         raise ApinizerError(
             'Replacing certificate %s failed after the server deleted the old one (%s), and putting the previous '
             'certificate (SHA-1 %s) back failed too (%s). Re-run the task to create it.'
-            % (change.name, _short(failure), restore.sha1_thumbprint, _short(restore_failure)),
+            % (change.name, failure.short, restore.sha1_thumbprint, restore_failure.short),
             status=failure.status, error=failure.error, description=failure.description, method=failure.method,
             path=failure.path)
     message = ('Replacing certificate %s failed after the server deleted the old one (%s). The previous certificate '
                '(SHA-1 %s, alias %s) was put back in %s.'
-               % (change.name, _short(failure), restore.sha1_thumbprint, restore.alias, ', '.join(restore.environments)))
+               % (change.name, failure.short, restore.sha1_thumbprint, restore.alias, ', '.join(restore.environments)))
     return Outcome(change._replace(after=change.before), 'updated', report, message)

@@ -150,6 +150,14 @@ class ApinizerError(CollectionError):
             return True
         return self.method in ('PUT', 'DELETE') and self.is_not_found
 
+    @property
+    def short(self):
+        """Status, code and description (the message when there was no answer), for messages that tell a longer
+        story."""
+        if self.status is None:
+            return self.message
+        return '%s %s: %s' % (self.status, self.error or 'error', self.description or 'no description')
+
     def result_fields(self):
         """Fields of the failed task result."""
         return dict(status=self.status, error=self.error, error_description=self.description,
@@ -174,10 +182,6 @@ def _explain(status, error, description, method, path):
     if status is not None and status >= 500:
         return 'The Apinizer server failed (%s) on %s.' % (server, where)
     return 'The Apinizer API refused %s (%s).' % (where, server)
-
-
-def _short_status(failure):
-    return '%s %s: %s' % (failure.status, failure.error or 'error', failure.description or 'no description')
 
 
 def _retry_after_seconds(response, body):
@@ -375,7 +379,7 @@ class ApinizerClient(object):
             if not self._username:
                 exc.set_message('The token expired during the run (%s) on %s %s: give a token that lives longer '
                                 'than the run, or username and password, which the modules renew '
-                                '(APINIZER_USERNAME / APINIZER_PASSWORD).' % (_short_status(exc), method, path))
+                                '(APINIZER_USERNAME / APINIZER_PASSWORD).' % (exc.short, method, path))
                 raise
             headers.update(self._bearer(renew=True))
             response = self._send(method, path, write=method in WRITE_METHODS, headers=headers, **kwargs)
