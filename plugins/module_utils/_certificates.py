@@ -176,11 +176,6 @@ def public_fields(certificate):
     if not certificate:
         return {}
     facts = certificate.get('facts')
-    if facts is None and certificate.get('der'):
-        try:
-            facts = _pem.certificate_facts(_pem.load_certificates(certificate['der'])[0])
-        except _pem.PemError:  # the server's copy does not parse: report what its list said
-            facts = None
     result = dict(name=certificate['name'], description=certificate['description'], alias=certificate['alias'],
                   environments=list(certificate['environments']))
     if facts:
@@ -206,16 +201,23 @@ def _diff_fields(shown):
     return dict((field, shown.get(field)) for field in ('name',) + DIFF_FIELDS) if shown else {}
 
 
-def _restore(current, project):
-    """How to put the server's copy back should a replace half-fail; None when it holds no parsable copy."""
+def _server_copy(current):
+    """The server's copy of a certificate, parsed once; None when the answer held none or it does not parse (then
+    what the list said is shown, and there is nothing to put back)."""
+    if not current.get('der'):
+        return None
     try:
-        old_pem = _pem.certificate_pem(_pem.load_certificates(current['der'])[0]) if current.get('der') else None
+        return _pem.load_certificates(current['der'])[0]
     except _pem.PemError:
-        old_pem = None
-    if old_pem is None:
+        return None
+
+
+def _restore(current, copy, project):
+    """How to put the server's copy back should a replace half-fail; None when it holds no parsable copy."""
+    if copy is None:
         return None
     old = dict(name=current['name'], description=current['description'], alias=current['alias'].split(',')[0],
-               environments=current['environments'], pem=old_pem)
+               environments=current['environments'], pem=_pem.certificate_pem(copy))
     request = Request('POST', certificate_path(project), None, functools.partial(multipart_fields, old))
     return Restore(request, current['sha1_thumbprint'], old['alias'], old['environments'])
 
@@ -230,7 +232,8 @@ def plan(desired, current, options):
     action = planned_action(present, bool(current), update_wanted)
     if action == 'none':
         return unchanged('certificate', name, after, desired, options)
-    before = public_fields(current)
+    copy = _server_copy(current) if current else None
+    before = public_fields(dict(current, facts=_pem.certificate_facts(copy)) if copy is not None else current)
     path = certificate_path(options.project, name)
     restore, read_first = None, False
     if action == 'create':
@@ -240,7 +243,7 @@ def plan(desired, current, options):
     else:
         request = Request('PUT', path, jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
                           functools.partial(multipart_fields, desired, include_name=False))
-        restore = _restore(current, options.project)
+        restore = _restore(current, copy, options.project)
         # A list without content gave no copy to put back: read the certificate itself before replacing it.
         read_first = restore is None and not current['complete']
     return Change('certificate', name, action, before, after, field_diff(name, _diff_fields(before), _diff_fields(after)),

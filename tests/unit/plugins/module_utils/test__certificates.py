@@ -171,3 +171,12 @@ def test_certificate_info_days_remaining_and_expiry_flag():
 ])
 def test_parse_api_time(value, expected):
     assert certs.parse_api_time(value) == expected
+
+
+def test_a_replace_parses_the_server_copy_once(monkeypatch):
+    calls = []
+    real = certs._pem.load_certificates
+    monkeypatch.setattr(certs._pem, 'load_certificates', lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    change = certs.plan(desired(NEW), current(), OPTIONS)
+    assert change.diff['before']['subject'] == 'CN=old.example.com' and change.restore.sha1_thumbprint == OLD.sha1
+    assert len(calls) == 1
