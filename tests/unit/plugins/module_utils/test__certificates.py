@@ -12,6 +12,7 @@ import datetime
 import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
+from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._pem import PemError
 from apinizer_emulator.testcerts import make_certificate, make_chain, utc
@@ -175,8 +176,13 @@ def test_parse_api_time(value, expected):
 
 def test_a_replace_parses_the_server_copy_once(monkeypatch):
     calls = []
-    real = certs._pem.load_certificates
-    monkeypatch.setattr(certs._pem, 'load_certificates', lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    real = _pem.load_certificates
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_pem, 'load_certificates', counted)
     change = certs.plan(desired(NEW), current(), OPTIONS)
     assert change.diff['before']['subject'] == 'CN=old.example.com' and change.restore.sha1_thumbprint == OLD.sha1
     assert len(calls) == 1
