@@ -65,6 +65,8 @@ class CertificateRecord:
         self.alias = alias
         self.environments = list(environments)
         self.parsed = parsed
+        # Environments the certificate is stored in but whose last deployment of it failed.
+        self.failed_environments = set()
 
 
 class KeyEnvironmentEntry:
@@ -81,6 +83,8 @@ class KeyRecord:
         self.description = description
         self.key_type = key_type
         self.entries = list(entries)
+        # Environments the key is stored in but whose last deployment of it failed.
+        self.failed_environments = set()
 
 
 class Project:
@@ -333,11 +337,11 @@ class Store:
 
     def _deploy_certificate(self, project, record, deploy_failures):
         failures = deploy_failures(record.environments)
-        report = deployment_report(record.environments, failures)
-        # A failed environment is left out, so a client sees it missing and deploys again on its next run.
-        record.environments = [name for name in record.environments if name not in failures]
+        # As the contract says: the object is still stored, in every environment it lists; only its deployment
+        # failed there. Nothing in the API shows that; the state does (failed_environments).
+        record.failed_environments = set(failures)
         project.certificates[record.name] = record
-        return report
+        return deployment_report(record.environments, failures)
 
     def create_certificate(self, project, name, description, alias, environments, parsed, deploy_failures=no_failures):
         with self.lock:
@@ -457,10 +461,10 @@ class Store:
     def _deploy_key(self, project, record, deploy_failures):
         names = [entry.environment for entry in record.entries]
         failures = deploy_failures(names)
-        report = deployment_report(names, failures)
-        record.entries = [entry for entry in record.entries if entry.environment not in failures]
+        # Stored in every environment it lists, as for certificates; the failed ones show in the state only.
+        record.failed_environments = set(failures)
         project.keys[record.name] = record
-        return report
+        return deployment_report(names, failures)
 
     def create_key(self, project, body, deploy_failures=no_failures):
         with self.lock:
@@ -528,6 +532,7 @@ class Store:
                         'subject': record.parsed.subject_dn,
                         'not_before': api_date(record.parsed.not_before),
                         'not_after': api_date(record.parsed.not_after),
+                        'failed_environments': sorted(record.failed_environments),
                     } for record in sorted(project.certificates.values(), key=lambda item: item.name)],
                     'keys': [{
                         'name': record.name,
@@ -538,6 +543,7 @@ class Store:
                             'alias': entry.alias,
                             'content_sha256': entry.content_sha256,
                         } for entry in sorted(record.entries, key=lambda item: item.environment)],
+                        'failed_environments': sorted(record.failed_environments),
                     } for record in sorted(project.keys.values(), key=lambda item: item.name)],
                     'replace_queries': [dict(item) for item in project.replace_queries],
                 }
