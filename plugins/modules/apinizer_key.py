@@ -117,7 +117,8 @@ options:
     choices: [same_project, all_projects]
   force:
     description:
-      - Update and redeploy the key, with its material, even when nothing differs.
+      - Update and redeploy the key, with its material, even when nothing differs, for example to deploy it again
+        after a failed deployment.
     type: bool
     default: false
 notes:
@@ -128,7 +129,9 @@ notes:
   - What is checked when. Before any request -- the PEM structure, key type and passphrase of a private or public
     key, and a secret key's base64 and length. Before the write, and only when the material is about to be sent
     -- the costly consistency check of a private key itself (for RSA, that its numbers belong together).
-  - A deployment that fails in any environment fails the task and names each failed environment.
+  - A deployment that fails in any environment fails the task and names each failed environment with the
+    server's message. The server keeps the key stored there, so a plain rerun finds nothing to do and reports
+    it unchanged while it stays undeployed; run again with O(force=true) to deploy it again.
 seealso:
   - module: apinizer.apiops.apinizer_key_info
     description: Read keys without their material.
