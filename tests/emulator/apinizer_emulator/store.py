@@ -24,6 +24,9 @@ import time
 import uuid
 import zipfile
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .config import normalize_projects
@@ -155,6 +158,35 @@ def decode_key_content(content, environment):
         return base64.b64decode(content.encode('ascii'), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
         raise validation_failed('content', 'content of environment (name: %s) is not valid base64!' % environment) from exc
+
+
+def _key_kind(public_key):
+    """What a message calls a key that is not RSA: EC (with its curve), Ed25519, ..."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return 'EC (%s)' % public_key.curve.name
+    return type(public_key).__name__.lstrip('_').replace('PublicKey', '') or 'unknown'
+
+
+def check_key_content(key_type, plaintext, name, environment):
+    """The reference's PRIVATE_KEY and PUBLIC_KEY are RSA keys in PEM: anything else is refused with 400, as a server
+    that stores what it can deploy does. Not documented; the texts are the emulator's own (tests/emulator/README.md)."""
+    if key_type not in ('PRIVATE_KEY', 'PUBLIC_KEY'):
+        return
+    try:
+        if key_type == 'PRIVATE_KEY':
+            key = serialization.load_pem_private_key(plaintext, password=None)
+            public_key = key.public_key()
+        else:
+            public_key = serialization.load_pem_public_key(plaintext)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        reason = 'not a PEM %s key' % ('private' if key_type == 'PRIVATE_KEY' else 'public')
+        if isinstance(exc, TypeError):
+            reason = 'the key is encrypted'
+        raise bad_request('Key (name: %s) could not be parsed for environment (name: %s): %s!'
+                          % (name, environment, reason)) from exc
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise bad_request('Key (name: %s) for environment (name: %s) is an %s key; keyType %s holds RSA keys only!'
+                          % (name, environment, _key_kind(public_key), key_type))
 
 
 class Store:
@@ -418,8 +450,9 @@ class Store:
         with self.lock:
             return self.key_json(project, self._key(project, name), by_name=True)
 
-    def _key_entries(self, project, raw_entries, content_required):
-        """Validated key entries (content encrypted on the way in), from the request's environment list."""
+    def _key_entries(self, project, raw_entries, content_required, key_type, name):
+        """Validated key entries (content encrypted on the way in), from the request's environment list; a
+        PRIVATE_KEY or PUBLIC_KEY content must be an RSA key."""
         if not isinstance(raw_entries, list) or not raw_entries:
             raise bad_request('cryptoKeyInfoEnvironmentList value can not be empty!')
         entries = []
@@ -444,6 +477,7 @@ class Store:
                 entries.append(KeyEnvironmentEntry(environment, alias, None, None))
                 continue
             plaintext = decode_key_content(content, environment)
+            check_key_content(key_type, plaintext, name, environment)
             entries.append(KeyEnvironmentEntry(environment, alias, self._vault.encrypt(plaintext), hashlib.sha256(plaintext).hexdigest()))
         self._check_environments(project, [entry.environment for entry in entries])
         return entries
@@ -473,7 +507,8 @@ class Store:
                 raise bad_request('name value can not be empty!')
             self._check_key_type(body.get('keyType'))
             self._check_description(body.get('description'))
-            entries = self._key_entries(project, body.get('cryptoKeyInfoEnvironmentList'), content_required=True)
+            entries = self._key_entries(project, body.get('cryptoKeyInfoEnvironmentList'), content_required=True,
+                                        key_type=body['keyType'], name=name)
             if name in project.keys:
                 raise bad_request('Key (name: %s) is already exist! Try update operation if want to change its value.' % name)
             record = KeyRecord(name, body.get('description') or '', body['keyType'], entries)
@@ -491,7 +526,8 @@ class Store:
                 self._check_key_type(body['keyType'])
             self._check_description(body.get('description'))
             if body.get('cryptoKeyInfoEnvironmentList') is not None:
-                entries = self._key_entries(project, body['cryptoKeyInfoEnvironmentList'], content_required=False)
+                entries = self._key_entries(project, body['cryptoKeyInfoEnvironmentList'], content_required=False,
+                                            key_type=body.get('keyType') or record.key_type, name=name)
             else:
                 entries = [copy.copy(entry) for entry in record.entries]
             project.replace_queries.append({'resource': 'key', 'name': name, 'query': dict(query), 'time': utc_now_iso()})
