@@ -21,8 +21,9 @@ description:
     project, no two bundles store the same name. One bad bundle means nothing is written, and the message names
     every bad bundle.
   - What is checked when. Always, for every bundle, before any request -- names, environments, PEM structure,
-    certificate validity and chain order, the passphrase of an encrypted key, a secret key's length, and the
-    private key's public half against the certificate. Before the first write, and only for the keys whose
+    certificate validity and chain order, the passphrase of an encrypted key, that a private or public key is RSA
+    (the only kind the API holds as a key; a certificate may have any key), a secret key's length, and the private
+    key's public half against the certificate. Before the first write, and only for the keys whose
     material is about to be sent -- the costly consistency check of the private key itself (for RSA, that its
     numbers belong together, about 60 ms for RSA-2048 and 400 ms for RSA-4096), so that a run that sends nothing
     stays fast.
@@ -112,6 +113,8 @@ options:
       private_key:
         description:
           - The private key of the certificate, PEM. It must match the certificate.
+          - An RSA key; the API holds no other kind. A certificate with an EC or Ed25519 key is deployed without
+            O(bundles[].private_key).
         type: str
       private_key_path:
         description:
@@ -131,7 +134,7 @@ options:
         type: path
       public_key:
         description:
-          - A public key, PEM.
+          - A public key, PEM. An RSA key; the API holds no other kind.
         type: str
       public_key_path:
         description:
