@@ -70,11 +70,16 @@ class Change(namedtuple('Change', ['kind', 'name', 'action', 'before', 'after', 
         return self.kind == 'key' and self.action in ('create', 'update')
 
 
-class Outcome(namedtuple('Outcome', ['change', 'action', 'deployment', 'failure'])):
+class Outcome(namedtuple('Outcome', ['change', 'action', 'deployment', 'failure', 'undeployed'])):
     """What applying (or, in check mode, predicting) one change gave: action is created, updated, deleted or
-    unchanged; deployment the report of the write (None when nothing was sent); failure a message, or None."""
+    unchanged; deployment the report of the write (None when nothing was sent); failure a message, or None;
+    undeployed the environments the object was stored in but whose deployment failed (a plain rerun cannot see
+    them: only force deploys there again)."""
 
     __slots__ = ()
+
+    def __new__(cls, change, action, deployment, failure, undeployed=()):
+        return super(Outcome, cls).__new__(cls, change, action, deployment, failure, tuple(undeployed))
 
     @property
     def changed(self):
@@ -85,10 +90,14 @@ class Outcome(namedtuple('Outcome', ['change', 'action', 'deployment', 'failure'
         return self.change.after
 
 
-class Failure(namedtuple('Failure', ['change', 'message', 'error'])):
-    """Why applying a change failed: a failed deployment or a restored replace (error None), or an API error."""
+class Failure(namedtuple('Failure', ['change', 'message', 'error', 'undeployed'])):
+    """Why applying a change failed: a failed deployment or a restored replace (error None), or an API error;
+    undeployed as in Outcome (empty unless the deployment failed)."""
 
     __slots__ = ()
+
+    def __new__(cls, change, message, error, undeployed=()):
+        return super(Failure, cls).__new__(cls, change, message, error, tuple(undeployed))
 
 
 class Applied(namedtuple('Applied', ['outcomes', 'failures', 'started_groups'])):
@@ -147,16 +156,29 @@ def deployment_report(response):
     return dict(success=bool(success), message=result.get('message') or '', environments=environments)
 
 
+def undeployed_environments(report):
+    """The environments a deployment report names as failed, in its order."""
+    return tuple(e['name'] or '?' for e in report['environments'] if not e['success'])
+
+
 def deployment_failure_message(change, report):
-    """None when every environment deployed; else a message naming each failed environment and the way to
-    deploy there again: the server keeps the object, so a plain rerun finds nothing to do."""
+    """None when every environment deployed; else a message naming each failed environment with the server's
+    message. The server keeps the object stored, so a plain rerun finds nothing to do: a change of its own (no
+    group) says to run again with force=true; for a group (a bundle), the module says how once for all of them. A
+    delete that failed to undeploy cannot be repeated: the object is gone."""
     if report['success']:
         return None
     failed = [e for e in report['environments'] if not e['success']]
     names = ', '.join(e['name'] or '?' for e in failed) or 'some environment'
     details = '; '.join('%s: %s' % (e['name'] or '?', e['message']) for e in failed) or report['message']
-    return ('%s was stored, but its deployment failed in %s (%s). The server keeps it stored, so a plain rerun '
-            'finds nothing to do: run again with force=true to deploy it again.' % (change.label, names, details))
+    if change.action == 'delete':
+        return ('%s was deleted, but undeploying it failed in %s (%s). The server no longer holds it, so no rerun '
+                'can undeploy it again there.' % (change.label, names, details))
+    message = ('%s was stored, but its deployment failed in %s (%s). The server keeps it stored, so a plain rerun '
+               'finds nothing to do' % (change.label, names, details))
+    if change.group is None:
+        return message + ': run again with force=true to deploy it again.'
+    return message + '.'
 
 
 def predict(changes):
@@ -190,7 +212,7 @@ def _apply_group(client, members, replan, retries):
             return done, (index, Failure(change, str(exc), exc))
         done.append((index, outcome))
         if outcome.failure:
-            return done, (index, Failure(change, outcome.failure, None))
+            return done, (index, Failure(change, outcome.failure, None, outcome.undeployed))
     return done, None
 
 
@@ -268,7 +290,9 @@ def _apply_change(client, change, replan, retries):
             change = replan(client, change)
             continue
         report = deployment_report(response)
-        return Outcome(change, DONE[change.action], report, deployment_failure_message(change, report))
+        failure = deployment_failure_message(change, report)
+        undeployed = (undeployed_environments(report) or ('?',)) if failure and change.action != 'delete' else ()
+        return Outcome(change, DONE[change.action], report, failure, undeployed)
 
 
 def _restore(client, change, failure, replan):

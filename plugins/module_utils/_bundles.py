@@ -52,15 +52,19 @@ def _certificates_of(spec, field):
     return []
 
 
-def _key_material(kind, source, prefix, passphrase):
-    """The Material from the <kind> or <kind>_path of source (a bundle or one of its environments), or None."""
+def _key_material(kind, source, prefix, passphrase, with_certificate):
+    """The Material from the <kind> or <kind>_path of source (a bundle or one of its environments), or None.
+    with_certificate: the bundle has a certificate, which can be deployed without its private key."""
+    alternative = ', or leave %s out to deploy the certificate alone' % kind \
+        if with_certificate and kind == 'private_key' else ''
     if source.get(kind + '_path'):
         option = prefix + kind + '_path'
         return _keys.key_material(kind, content_bytes=read_input_file(source[kind + '_path'], option),
-                                  passphrase=passphrase, option=option, passphrase_option='private_key_passphrase')
+                                  passphrase=passphrase, option=option, passphrase_option='private_key_passphrase',
+                                  alternative=alternative)
     if source.get(kind):
         return _keys.key_material(kind, content=source[kind], passphrase=passphrase, option=prefix + kind,
-                                  passphrase_option='private_key_passphrase')
+                                  passphrase_option='private_key_passphrase', alternative=alternative)
     return None
 
 
@@ -180,12 +184,14 @@ def _desired_key(spec, entries, alias, description, leaf):
     if len(kinds) > 1:
         raise BundleError(name, 'a bundle holds one key, but %s are given; keep one of them.' % ' and '.join(sorted(kinds)))
     kind = kinds.pop()
-    shared = _naming_the_bundle(name, _key_material(kind, spec, '', spec.get('private_key_passphrase')))
+    shared = _naming_the_bundle(name, _key_material(kind, spec, '', spec.get('private_key_passphrase'),
+                                                    leaf is not None))
     environments = []
     for index, (environment, mapping) in enumerate(entries):
         own = _naming_the_bundle(name, _key_material(kind, mapping, 'environments[%d].' % index,
                                                      mapping.get('private_key_passphrase',
-                                                                 spec.get('private_key_passphrase'))))
+                                                                 spec.get('private_key_passphrase')),
+                                                     leaf is not None))
         material = own or shared
         if material is None:
             raise BundleError(name, 'no %s for environment %s; give %s on the bundle or on that environment.'

@@ -64,15 +64,24 @@ class Material(namedtuple('Material', ['content', 'public_key_sha256', 'check'])
     __slots__ = ()
 
 
+def check_key_algorithm(key_type, public_key, option, alternative=''):
+    """The API holds a PRIVATE_KEY or PUBLIC_KEY as RSA only: refuse any other key before the first request, rather
+    than write a bundle's certificate and have the server refuse its key. alternative ends the fix (', or ...')."""
+    if not _pem.is_rsa(public_key):
+        raise InvalidInput('%s: the key is %s, but a %s (%s) on the Apinizer API is RSA only; give an RSA key%s.'
+                           % (option, _pem.key_algorithm(public_key), key_type, KEY_TYPES[key_type], alternative))
+
+
 def key_material(key_type, content=None, content_bytes=None, passphrase=None, option='content',
-                 passphrase_option='passphrase'):
+                 passphrase_option='passphrase', alternative=''):
     """Check key material and return its Material.
 
     content is what the user typed (PEM text, or base64 of a secret key); content_bytes what a file held
     (PEM, or the raw secret key bytes). Always checked here: base64 and length of a secret key, the PEM structure,
-    key type and passphrase of a private or public key, and the public key, which the fingerprint (and a bundle's
-    match with its certificate) needs. Raises InvalidInput / PemError naming the option (and passphrase_option,
-    the option that holds the passphrase)."""
+    key type and passphrase of a private or public key, that such a key is RSA (alternative: as for
+    check_key_algorithm), and the public key, which the fingerprint (and a bundle's match with its certificate)
+    needs. Raises InvalidInput / PemError naming the option (and passphrase_option, the option that holds the
+    passphrase)."""
     if key_type == 'secret_key':
         if content_bytes is not None:
             raw = content_bytes
@@ -98,6 +107,7 @@ def key_material(key_type, content=None, content_bytes=None, passphrase=None, op
     else:
         public_key = _pem.load_public_key(data, option=option)
         pem = _pem.public_key_pem(public_key)
+    check_key_algorithm(key_type, public_key, option, alternative)
     return Material(base64.b64encode(pem.encode('ascii')).decode('ascii'),
                     _pem.public_key_sha256_fingerprint(public_key), check)
 

@@ -31,7 +31,7 @@ try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError:
@@ -442,6 +442,24 @@ def public_key_pem(public_key):
 def public_key_sha256_fingerprint(public_key):
     """SHA-256 of the DER SubjectPublicKeyInfo as 64 upper-case hex digits, no separators."""
     return sha256_fingerprint(_spki_der(public_key))
+
+
+def is_rsa(public_key):
+    """Whether a public key (a private key's public half, say) is an RSA key."""
+    return isinstance(public_key, rsa.RSAPublicKey)
+
+
+def key_algorithm(public_key):
+    """The kind of a public key, as a message names it: RSA, EC (with its curve), Ed25519, Ed448, X25519, X448, DSA."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return 'RSA'
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return 'EC (%s)' % public_key.curve.name
+    for kind, name in ((ed25519.Ed25519PublicKey, 'Ed25519'), (ed448.Ed448PublicKey, 'Ed448'),
+                       (x25519.X25519PublicKey, 'X25519'), (x448.X448PublicKey, 'X448'), (dsa.DSAPublicKey, 'DSA')):
+        if isinstance(public_key, kind):
+            return name
+    return type(public_key).__name__
 
 
 def key_matches_certificate(private_key, cert):

@@ -21,8 +21,9 @@ description:
     project, no two bundles store the same name. One bad bundle means nothing is written, and the message names
     every bad bundle.
   - What is checked when. Always, for every bundle, before any request -- names, environments, PEM structure,
-    certificate validity and chain order, the passphrase of an encrypted key, a secret key's length, and the
-    private key's public half against the certificate. Before the first write, and only for the keys whose
+    certificate validity and chain order, the passphrase of an encrypted key, that a private or public key is RSA
+    (the only kind the API holds as a key; a certificate may have any key), a secret key's length, and the private
+    key's public half against the certificate. Before the first write, and only for the keys whose
     material is about to be sent -- the costly consistency check of the private key itself (for RSA, that its
     numbers belong together, about 60 ms for RSA-2048 and 400 ms for RSA-4096), so that a run that sends nothing
     stays fast.
@@ -30,6 +31,11 @@ description:
     sends no write.
   - When the certificate of a bundle changes, its private key is sent again in the same run, whatever
     O(bundles[].update_content) says, so a new certificate is never deployed beside a stale key.
+  - A deployment that fails in an environment fails the task, naming the bundle, the object and each failed
+    environment with the server's message; the bundle stops there (its later objects are not sent). The server
+    keeps the object stored in that environment, so a plain rerun sees nothing to do and reports it unchanged
+    while it stays undeployed there. The message and RV(force_bundles) name the bundles to deploy again; run once
+    with O(force_bundles) set to that list.
 author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
@@ -107,6 +113,8 @@ options:
       private_key:
         description:
           - The private key of the certificate, PEM. It must match the certificate.
+          - An RSA key; the API holds no other kind. A certificate with an EC or Ed25519 key is deployed without
+            O(bundles[].private_key).
         type: str
       private_key_path:
         description:
@@ -126,7 +134,7 @@ options:
         type: path
       public_key:
         description:
-          - A public key, PEM.
+          - A public key, PEM. An RSA key; the API holds no other kind.
         type: str
       public_key_path:
         description:
@@ -141,6 +149,7 @@ options:
       force:
         description:
           - Replace and redeploy the bundle's objects even when nothing differs.
+          - To redeploy bundles for one run only, for example after a failed deployment, O(force_bundles) is simpler.
         type: bool
         default: false
       allow_expired:
@@ -172,6 +181,16 @@ options:
         without crowding it. V(1) writes one bundle after another.
     type: int
     default: 4
+  force_bundles:
+    description:
+      - Names of bundles to replace and redeploy in this run even when nothing differs, as if each had
+        O(bundles[].force=true). Every name must be a bundle of O(bundles).
+      - Meant for the run after a failed deployment, which the server keeps stored so that a plain rerun cannot
+        see it -- the failed task's RV(force_bundles) lists exactly those bundles. The other bundles are compared
+        as usual.
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: apinizer.apiops.apinizer_certificate
     description: Manage one certificate and its environments.
@@ -211,6 +230,16 @@ EXAMPLES = r"""
     bundles:
       - name: partner-old
         state: absent
+
+- name: Deploy again the bundles whose deployment failed in the last run (the server kept them stored)
+  apinizer.apiops.apinizer_bundle:
+    environments: [production, staging]
+    bundles:
+      - name: api-example-com
+        certificate_path: files/api.example.com-fullchain.pem
+        private_key_path: files/api.example.com.key
+        private_key_passphrase: "{{ vault_key_passphrase }}"
+    force_bundles: [api-example-com]
 """
 
 RETURN = r"""
@@ -299,6 +328,15 @@ summary:
   returned: always
   type: dict
   sample: {created: 3, updated: 1, deleted: 0, unchanged: 2}
+force_bundles:
+  description:
+    - The bundles, in the order given, with an object that the server stored but could not deploy in some
+      environment. A plain rerun finds nothing to do for them; give this list as O(force_bundles) to deploy them
+      again. Empty when every deployment succeeded.
+  returned: always
+  type: list
+  elements: str
+  sample: [api-example-com]
 """
 
 
@@ -351,6 +389,7 @@ def argument_spec():
         environments=dict(type='list', elements='str', default=[]),
         validate_only=dict(type='bool', default=False),
         parallel=dict(type='int', default=DEFAULT_PARALLEL),
+        force_bundles=dict(type='list', elements='str', default=[]),
     )
 
 
@@ -409,9 +448,25 @@ def processed(bundles, changes, applied):
     return [b for b in bundles if b['name'] not in with_changes or b['name'] in applied.started_groups]
 
 
+def redeploy_bundles(applied):
+    """The bundles, in the order given, with an object that the server stored but did not deploy everywhere: a
+    plain rerun finds nothing to do for them, force_bundles deploys them again."""
+    names = []
+    for failure in applied.failures:
+        if failure.undeployed and failure.change.group not in names:
+            names.append(failure.change.group)
+    return names
+
+
 def failure_message(applied, bundles, done):
-    """The first failure (in the order given) naming its bundle, any other, and the bundles not processed."""
+    """The first failure (in the order given) naming its bundle, any other, how to deploy again the bundles whose
+    deployment failed, and the bundles not processed."""
     message = ' '.join('bundle %s: %s' % (failure.change.group, failure.message) for failure in applied.failures)
+    redeploy = redeploy_bundles(applied)
+    if redeploy:
+        message += ' To deploy %s again, run once with force_bundles: [%s] (role apinizer_deploy: -e ' \
+                   'apinizer_deploy_force_bundles=%s).' % ('those bundles' if len(redeploy) > 1 else 'that bundle',
+                                                           ', '.join(redeploy), ','.join(redeploy))
     skipped = [b['name'] for b in bundles if b not in done]
     if skipped:
         message += ' Not processed: %s; the next run continues with %s.' % (
@@ -434,8 +489,15 @@ def checked_bundles(module):
         _bundles.check_names_unique(bundles)
     except InvalidInput as exc:
         problems.append(str(exc))
+    unknown = [name for name in params['force_bundles'] if name not in [spec['name'] for spec in params['bundles']]]
+    if unknown:
+        problems.append('force_bundles (role apinizer_deploy: apinizer_deploy_force_bundles): no bundle is named %s; '
+                        'give names of bundles in bundles (apinizer_deploy_bundles).' % ', '.join(unknown))
     if problems:
         raise InvalidInput(' '.join(problems))
+    for bundle in bundles:
+        if bundle['state'] == 'present' and bundle['name'] in params['force_bundles']:
+            bundle['force'] = True
     client = ApinizerClient.from_module(module)
     hide_sent_key_material(client, [b['key'] for b in bundles])
     _bundles.refuse_unknown_environments_of(bundles, client.environment_names(params['project']), params['project'])
@@ -454,6 +516,7 @@ def applied_result(module, names, bundles, changes, applied):
     entries = [bundle_entry(bundle, by_bundle[bundle['name']]) for bundle in done]
     failed = bool(applied.failures)
     output = dict(changed=any(o.changed for o in applied.outcomes), bundles=entries, summary=summary,
+                  force_bundles=redeploy_bundles(applied),
                   summary_lines=summary_lines(module.params['project'], names, dict((e['name'], e) for e in entries),
                                               summary, failed, module.check_mode, False))
     if module._diff:
@@ -476,11 +539,12 @@ def apply_bundles(module):
     try:
         bundles, client = checked_bundles(module)
     except InvalidInput as exc:
-        raise TaskFailed(str(exc), bundles=[], summary=zero, summary_lines=summary_lines(
+        raise TaskFailed(str(exc), bundles=[], summary=zero, force_bundles=[], summary_lines=summary_lines(
             project, names, {}, zero, True, module.check_mode, validate_only))
     if validate_only:
         entries = [bundle_entry(b, []) for b in bundles]
         return dict(changed=False, msg='%d bundles are valid.' % len(bundles), bundles=entries, summary=zero,
+                    force_bundles=[],
                     summary_lines=summary_lines(project, names, dict((e['name'], e) for e in entries), zero, False,
                                                 module.check_mode, True))
     server = _server.ServerState.read(client, project, key_names=names)

@@ -98,8 +98,8 @@ options:
     default: false
 notes:
   - A deployment that fails in any environment fails the task and names each failed environment with the
-    server's message. The server keeps the certificate stored, so a plain rerun finds nothing to do; run again
-    with O(force=true) to deploy it again.
+    server's message. The server keeps the certificate stored there, so a plain rerun finds nothing to do and
+    reports it unchanged while it stays undeployed; run again with O(force=true) to deploy it again.
   - An expired certificate is accepted with a warning.
 seealso:
   - module: apinizer.apiops.apinizer_certificate_info

@@ -57,8 +57,11 @@ options:
   key_type:
     description:
       - V(secret_key) is a symmetric key (DES, DESede, AES) of 8, 16, 24 or 32 bytes.
-      - V(private_key) is a PEM private key; an encrypted one needs O(passphrase) and is sent decrypted, as PKCS#8.
-      - V(public_key) is a PEM public key.
+      - V(private_key) is a PEM RSA private key; an encrypted one needs O(passphrase) and is sent decrypted, as
+        PKCS#8.
+      - V(public_key) is a PEM RSA public key.
+      - The API holds private and public keys as RSA only; an EC, Ed25519 or other key is refused before any
+        request.
       - Required with O(state=present).
     type: str
     choices: [secret_key, private_key, public_key]
@@ -117,7 +120,8 @@ options:
     choices: [same_project, all_projects]
   force:
     description:
-      - Update and redeploy the key, with its material, even when nothing differs.
+      - Update and redeploy the key, with its material, even when nothing differs, for example to deploy it again
+        after a failed deployment.
     type: bool
     default: false
 notes:
@@ -126,9 +130,11 @@ notes:
     material; later runs with the default O(update_content=on_create) stay idempotent.
   - Every update carries the material of every environment, because the server replaces the whole environment list.
   - What is checked when. Before any request -- the PEM structure, key type and passphrase of a private or public
-    key, and a secret key's base64 and length. Before the write, and only when the material is about to be sent
+    key, that such a key is RSA, and a secret key's base64 and length. Before the write, and only when the material is about to be sent
     -- the costly consistency check of a private key itself (for RSA, that its numbers belong together).
-  - A deployment that fails in any environment fails the task and names each failed environment.
+  - A deployment that fails in any environment fails the task and names each failed environment with the
+    server's message. The server keeps the key stored there, so a plain rerun finds nothing to do and reports
+    it unchanged while it stays undeployed; run again with O(force=true) to deploy it again.
 seealso:
   - module: apinizer.apiops.apinizer_key_info
     description: Read keys without their material.

@@ -267,6 +267,9 @@ class Material:
         self.secret_key = secrets.token_bytes(32)
         self.many = [testcerts.make_certificate('bundle-%02d.reliability.test' % i, issuer=self.ca, days=90)
                      for i in range(20)]
+        # Keys the API cannot hold as PRIVATE_KEY / PUBLIC_KEY (RSA only); a certificate may have them.
+        self.ec = testcerts.make_certificate('ec.reliability.test', issuer=self.ca, days=90, key_kind='ec')
+        self.ed25519 = testcerts.new_key('ed25519')
 
     # PEM texts
     def cert(self, issued):
@@ -288,6 +291,14 @@ class Material:
         return testcerts.public_key_text(self.rsa)
 
     @property
+    def ec_public_pem(self):
+        return self.ec.public_key_text()
+
+    @property
+    def ed25519_pem(self):
+        return testcerts.private_key_text(self.ed25519)
+
+    @property
     def secret_key_b64(self):
         return base64.b64encode(self.secret_key).decode('ascii')
 
@@ -299,8 +310,8 @@ class Material:
 
     def private_pems(self):
         """Every private key PEM a case may hand to a module."""
-        return [self.key(i) for i in [self.leaf, self.other, self.third, self.expired, self.future] + self.many] + [
-            self.rsa_pem, self.rsa_encrypted_pem]
+        return [self.key(i) for i in [self.leaf, self.other, self.third, self.expired, self.future, self.ec] + self.many] + [
+            self.rsa_pem, self.rsa_encrypted_pem, self.ed25519_pem]
 
 
 def _public_key_der(pem):

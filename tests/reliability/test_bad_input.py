@@ -26,9 +26,10 @@ NO_SUCH_FILE = '/nonexistent/reliability/certificate.pem'
 
 class Case:
     """One row: module, its options (a function of the material and the files), the connection changes,
-    the fragments the message must hold, and whether the module may read the server first."""
+    the fragments the message must hold (exact: the one message it must be), and whether the module may read the
+    server first."""
 
-    def __init__(self, case_id, description, module, options, expect, conn=None, reads=False):
+    def __init__(self, case_id, description, module, options, expect, conn=None, reads=False, exact=False):
         self.id = case_id
         self.description = description
         self.module = module
@@ -36,11 +37,13 @@ class Case:
         self.expect = expect
         self.conn = conn or {}
         self.reads = reads
+        self.exact = exact
 
     @property
     def expectation(self):
-        return 'fails before any %s; message holds %s' % ('write' if self.reads else 'request',
-                                                          ', '.join('"%s"' % e for e in self.expect))
+        return 'fails before any %s; message %s %s' % ('write' if self.reads else 'request',
+                                                       'is' if self.exact else 'holds',
+                                                       ', '.join('"%s"' % e for e in self.expect))
 
 
 def _cert(m, f, **extra):
@@ -53,6 +56,12 @@ def _named(name):
 
 def _key(key_type, **extra):
     return lambda m, f: dict(dict(name='bad-key', key_type=key_type, environments=['production']), **extra)
+
+
+def _not_rsa(option, found, key_type, alternative=''):
+    """The message for a key the API cannot hold as a PRIVATE_KEY or PUBLIC_KEY (RSA only)."""
+    return ('%s: the key is %s, but a %s (%s) on the Apinizer API is RSA only; give an RSA key%s.'
+            % (option, found, key_type, key_type.upper(), alternative))
 
 
 def _bundle(extra):
@@ -142,6 +151,16 @@ CASES = [
          ['content: expected a PEM public key, found a private key']),
     Case('key-no-material', 'an environment without key material', KEY,
          _key('secret_key', environments=['production']), ['environments: no key content for production']),
+    Case('key-ec-private', 'an EC (P-256) private key, which the API cannot hold as a PRIVATE_KEY', KEY,
+         lambda m, f: _key('private_key', content=m.key(m.ec))(m, f),
+         [_not_rsa('content', 'EC (secp256r1)', 'private_key')], exact=True),
+    Case('key-ec-public', 'an EC (P-256) public key, which the API cannot hold as a PUBLIC_KEY', KEY,
+         lambda m, f: _key('public_key', content=m.ec_public_pem)(m, f),
+         [_not_rsa('content', 'EC (secp256r1)', 'public_key')], exact=True),
+    Case('key-ed25519-private-file', 'an Ed25519 private key file for one environment of two', KEY,
+         lambda m, f: _key('private_key', content=m.rsa_pem, environments=[
+             'production', dict(name='staging', content_path=f['ed25519'])])(m, f),
+         [_not_rsa('environments[1].content_path', 'Ed25519', 'private_key')], exact=True),
     Case('key-unknown-environment-field', 'a misspelt field in an environment mapping', KEY,
          lambda m, f: _key('secret_key', environments=[dict(name='production', contents=m.secret_key_b64)])(m, f),
          ['environments[0]: unknown field contents']),
@@ -169,6 +188,18 @@ CASES = [
     Case('bundle-public-key-as-private', 'a public key given as a bundle\'s private_key', BUNDLE,
          _bundle(lambda m, f: dict(certificate=None, private_key=m.rsa_public_pem)),
          ['bundle bad-bundle: private_key: expected a PEM private key, found a public key']),
+    Case('bundle-ec-key', 'a bundle of a certificate with an EC (P-256) key and that key: the certificate would be '
+         'written, then the key refused', BUNDLE,
+         _bundle(lambda m, f: dict(certificate=m.cert(m.ec), private_key=m.key(m.ec))),
+         ['bundle bad-bundle: ' + _not_rsa('private_key', 'EC (secp256r1)', 'private_key',
+                                           ', or leave private_key out to deploy the certificate alone')], exact=True),
+    Case('bundle-ec-key-file-per-environment', 'a bundle whose private key file for staging is an EC key', BUNDLE,
+         _bundle(lambda m, f: dict(environments=['production', dict(name='staging', private_key_path=f['ec_key'])])),
+         ['bundle bad-bundle: ' + _not_rsa('environments[1].private_key_path', 'EC (secp256r1)', 'private_key',
+                                           ', or leave private_key out to deploy the certificate alone')], exact=True),
+    Case('bundle-ec-public-key', 'a bundle with an EC public key', BUNDLE,
+         _bundle(lambda m, f: dict(certificate=None, private_key=None, public_key=m.ec_public_pem)),
+         ['bundle bad-bundle: ' + _not_rsa('public_key', 'EC (secp256r1)', 'public_key')], exact=True),
     Case('bundle-secret-not-base64', 'a bundle secret key that is not base64', BUNDLE,
          _bundle(lambda m, f: dict(certificate=None, private_key=None, secret_key='not base64 at all!')),
          ['bundle bad-bundle: secret_key: a secret_key is given as base64 text']),
@@ -233,6 +264,8 @@ def bad_input_run(ansible, material, apinizer_emulator_server):
         secret15=material.write('secret-15.bin', b'0123456789abcde'),
         der_key=material.write('key.der', material.other.key.private_bytes(
             serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())),
+        ec_key=material.write('ec-key.pem', material.key(material.ec)),
+        ed25519=material.write('ed25519-key.pem', material.ed25519_pem),
     )
     tasks = []
     for case in CASES:
@@ -252,6 +285,8 @@ def test_bad_input(case, bad_input_run, case_detail):
     assert record['status'] == 'failed', 'the task did not fail: %s' % message
     missing = [fragment for fragment in case.expect if fragment not in message]
     assert not missing, 'message lacks %s: %s' % (missing, message)
+    if case.exact:
+        assert message == case.expect[0], message
     assert 'Traceback' not in message and 'MODULE FAILURE' not in message, message
     requests = record['requests']
     writes = [r for r in requests if r['write']]
@@ -261,6 +296,34 @@ def test_bad_input(case, bad_input_run, case_detail):
     after = record['state'][PROJECT]
     assert not after['certificates'] and not after['keys'], 'the server holds objects after the bad input'
     case_detail.append('%d requests, 0 writes' % len(requests))
+
+
+ROLE_FAIL = "apinizer.apiops.apinizer_deploy : Fail with the module's message when the bundles could not be applied"
+
+
+@pytest.mark.reliability(
+    group='bad-input', description='the role apinizer_deploy with two bundles, the second a certificate with an EC '
+                                   '(P-256) key and that key (the first one valid)',
+    expectation='the role fails before any request, with the message "bundle ec-bundle: ' + _not_rsa(
+        'private_key', 'EC (secp256r1)', 'private_key', ', or leave private_key out to deploy the certificate alone')
+    + '"; nothing is stored')
+def test_bad_input_through_the_role(ansible, apinizer_emulator, api, material, case_detail):
+    role = dict(name='role', hosts='localhost', gather_facts=False, roles=[dict(
+        role='apinizer.apiops.apinizer_deploy', apinizer_deploy_url=apinizer_emulator.url,
+        apinizer_deploy_token=apinizer_emulator.token, apinizer_deploy_project=PROJECT,
+        apinizer_deploy_environments=['production'], apinizer_deploy_bundles=[
+            dict(name='rsa-bundle', certificate=material.cert(material.other), private_key=material.key(material.other)),
+            dict(name='ec-bundle', certificate=material.cert(material.ec), private_key=material.key(material.ec))])])
+    run = ansible.run([role], name='bad-input-role', emulator_url=apinizer_emulator.url)
+    failed = [r for r in run.records if r['task'] == ROLE_FAIL]
+    assert failed and failed[0]['status'] == 'failed' and run.rc != 0, run.stdout[-2000:]
+    message = failed[0]['result'].get('msg', '')
+    case_detail.append('msg: %s' % message[:300])
+    assert message == 'bundle ec-bundle: ' + _not_rsa('private_key', 'EC (secp256r1)', 'private_key',
+                                                      ', or leave private_key out to deploy the certificate alone'), message
+    assert api.requests() == [], summarize_requests(api.requests())
+    assert not api.certificates() and not api.keys()
+    case_detail.append('0 requests')
 
 
 assert len(CASES) >= 30

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 import time
 
 import pytest
@@ -374,65 +375,164 @@ def test_auth_errors_are_distinct(name, auth_run, apinizer_emulator_server, case
 
 # --- deployments ----------------------------------------------------------------------------------------------------
 
+ROLE_FAIL = "apinizer.apiops.apinizer_deploy : Fail with the module's message when the bundles could not be applied"
+ROLE_APPLY = 'apinizer.apiops.apinizer_deploy : Apply the bundles to project'
+
+
+def deploy_plays(material, server, force=False, force_bundles=()):
+    """A certificate, a key and two bundles (one in production only, which staging's failures cannot touch) through
+    the modules, then two such bundles through the role; force: the certificate's and key's force, force_bundles the
+    bundle module's."""
+    tasks = [
+        task('certificate', 'apinizer_certificate', cert_args('deploy-cert', material.cert(material.other), THREE,
+                                                              force=force)),
+        task('key', 'apinizer_key', secret_key_args(material, 'deploy-key', THREE, force=force)),
+        task('bundle', 'apinizer_bundle', dict(environments=THREE, force_bundles=list(force_bundles), bundles=[
+            dict(name='deploy-prod', environments=['production'], secret_key=material.secret_key_b64),
+            dict(name='deploy-bundle', certificate=material.cert(material.third), private_key=material.key(material.third))])),
+    ]
+    role = dict(name='role', hosts='localhost', gather_facts=False, roles=[dict(
+        role='apinizer.apiops.apinizer_deploy', apinizer_deploy_url=server.url, apinizer_deploy_token=server.token,
+        apinizer_deploy_project=PROJECT, apinizer_deploy_environments=THREE, apinizer_deploy_bundles=[
+            dict(name='role-prod', environments=['production'], certificate=material.cert(material.many[0])),
+            dict(name='role-bundle', certificate=material.cert(material.many[1]), private_key=material.key(material.many[1]))])])
+    return play(tasks, connection(server)) + [role]
+
+
 @pytest.fixture(scope='module')
 def deploy_runs(ansible, material, apinizer_emulator_server):
-    """Run 1: certificate, key and bundle to three environments while staging's deployments fail. Run 2: the same,
-    after the fault is cleared."""
+    """Run 1: the modules and the role to three environments while staging's deployments fail. Run 2: the same,
+    after the fault is cleared (a plain rerun). Run 3: the rerun the failures name -- force on the certificate and
+    the key, the bundle module's force_bundles from run 1's result, the role's apinizer_deploy_force_bundles as an
+    extra variable, as its message says."""
     server = apinizer_emulator_server
     server.control.reset()
     server.control.add_fault('deploy_failure', environment='staging', count=None)
-    tasks = [
-        task('certificate', 'apinizer_certificate', cert_args('deploy-cert', material.cert(material.other), THREE)),
-        task('key', 'apinizer_key', secret_key_args(material, 'deploy-key', THREE)),
-        task('bundle', 'apinizer_bundle', dict(environments=THREE, bundles=[
-            dict(name='deploy-bundle', certificate=material.cert(material.third), private_key=material.key(material.third))])),
-    ]
-    first = ansible.run(play(tasks, connection(server)), name='deploy-failure', emulator_url=server.url)
+    first = ansible.run(deploy_plays(material, server), name='deploy-failure', emulator_url=server.url)
     server.control.clear_faults()
-    second = ansible.run(play(tasks, connection(server)), name='deploy-after-fault', emulator_url=server.url)
+    second = ansible.run(deploy_plays(material, server), name='deploy-plain-rerun', emulator_url=server.url)
+    role_message = first.record(ROLE_FAIL)['result'].get('msg', '')
+    role_force = re.search(r'-e (apinizer_deploy_force_bundles=[\w.,-]+)\)', role_message)
+    assert role_force, role_message
+    third = ansible.run(deploy_plays(material, server, force=True, force_bundles=first.result('bundle')['force_bundles']),
+                        name='deploy-forced-rerun', emulator_url=server.url, args=('-e', role_force.group(1)))
     server.control.reset()
-    return first, second
+    return first, second, third
 
 
-DEPLOY_EXPECTATION = ('run 1 fails naming staging and "Connection refused to gateway pod"; the object is stored in '
-                      'production and development only; run 2 (fault cleared) changes it and it is in all three')
+def stored_object(record, kind, name):
+    """(environments, failed_environments) of one stored object in the state after a task."""
+    stored = dict((o['name'], o) for o in record['state'][PROJECT][kind])[name]
+    environments = sorted(e['name'] if isinstance(e, dict) else e for e in stored['environments'])
+    return environments, stored['failed_environments']
 
 
-@pytest.mark.parametrize('name, kind', [
-    pytest.param('certificate', 'certificates', id='deploy-failure-certificate', marks=faults(
+def role_record(run, prefix):
+    matches = [r for r in run.records if r['task'].startswith(prefix)]
+    assert matches, 'no role task %r in %s' % (prefix, [r['task'] for r in run.records])
+    return matches[-1]
+
+
+def writes_of(record):
+    return ['%s %s' % (w['method'], w['path']) for w in record['requests'] if w['write']]
+
+
+DEPLOY_EXPECTATION = ('run 1 fails naming staging, "Connection refused to gateway pod" and the way to redeploy; the '
+                      'server keeps the object stored in all three environments, staging failed; the plain rerun '
+                      '(fault cleared) is ok and writes nothing for it, staging stays failed; the rerun with the '
+                      'option the message names rewrites exactly that object and deploys it everywhere')
+BUNDLE_EXPECTATION = ('run 1 fails naming bundle deploy-bundle, staging and force_bundles: [deploy-bundle], and '
+                      'returns force_bundles [deploy-bundle]; its certificate stays stored in staging, staging failed; '
+                      'the plain rerun writes only the key the failure kept back (POST keys/), the certificate stays '
+                      'failed in staging; the rerun with force_bundles from run 1 writes exactly that bundle (PUT its '
+                      'certificate, PUT its key), nothing of deploy-prod, and nothing has failed after it')
+SINGLE_CASES = dict(certificate=('certificates', 'deploy-cert', 'PUT %sdeploy-cert/' % CERTS),
+                    key=('keys', 'deploy-key', 'PUT %sdeploy-key/' % KEYS))
+
+
+@pytest.mark.parametrize('name', [
+    pytest.param('certificate', id='deploy-failure-certificate', marks=faults(
         'apinizer_certificate to three environments while deployments to staging fail', DEPLOY_EXPECTATION)),
-    pytest.param('key', 'keys', id='deploy-failure-key', marks=faults(
+    pytest.param('key', id='deploy-failure-key', marks=faults(
         'apinizer_key to three environments while deployments to staging fail', DEPLOY_EXPECTATION)),
-    pytest.param('bundle', 'certificates', id='deploy-failure-bundle', marks=faults(
-        'apinizer_bundle (certificate and key) to three environments while deployments to staging fail',
-        DEPLOY_EXPECTATION + '; the bundle\'s key follows in run 2')),
 ])
-def test_deploy_failure_in_one_environment(name, kind, deploy_runs, case_detail):
-    first, second = deploy_runs
+def test_deploy_failure_in_one_environment(name, deploy_runs, case_detail):
+    first, second, third = deploy_runs
+    kind, object_name, forced_write = SINGLE_CASES[name]
     record = first.record(name)
     message = record['result'].get('msg', '')
     case_detail.append(message[:300])
     assert record['status'] == 'failed', message
-    assert 'deployment failed in staging (staging: Connection refused to gateway pod)' in message, message
-    assert 'production' not in message.split('failed in', 1)[1].split('(')[0], message
-    stored = dict((o['name'], o) for o in record['state'][PROJECT][kind])
-    object_name = 'deploy-' + ('cert' if name == 'certificate' else name)
-    environments = stored[object_name]['environments']
-    names = sorted(e['name'] if isinstance(e, dict) else e for e in environments)
-    assert names == ['development', 'production'], names
-    again = second.record(name)
-    assert again['status'] == 'ok' and again['result']['changed'], again['result'].get('msg')
-    final = record_state(again, kind, object_name)
-    assert final == THREE, final
-    if name == 'bundle':
-        assert [r['action'] for r in again['result']['bundles'][0]['resources']] == ['updated', 'created']
-        assert record_state(again, 'keys', 'deploy-bundle') == THREE
-    case_detail.append('run 2: %s' % again['result'].get('msg'))
+    assert ('was stored, but its deployment failed in staging (staging: Connection refused to gateway pod). The '
+            'server keeps it stored, so a plain rerun finds nothing to do: run again with force=true to deploy it '
+            'again.') in message, message
+    assert stored_object(record, kind, object_name) == (THREE, ['staging'])
+    plain = second.record(name)
+    assert plain['status'] == 'ok' and not plain['result']['changed'], plain['result'].get('msg')
+    assert writes_of(plain) == [] and stored_object(plain, kind, object_name) == (THREE, ['staging'])
+    forced = third.record(name)
+    assert forced['status'] == 'ok' and forced['result']['changed'], forced['result'].get('msg')
+    assert writes_of(forced) == [forced_write] and stored_object(forced, kind, object_name) == (THREE, [])
+    case_detail.append('plain rerun: ok, 0 writes, staging still failed; force=true: %s, deployed everywhere'
+                       % forced_write)
 
 
-def record_state(record, kind, name):
-    stored = dict((o['name'], o) for o in record['state'][PROJECT][kind])
-    return sorted(e['name'] if isinstance(e, dict) else e for e in stored[name]['environments'])
+@faults('apinizer_bundle with two bundles (deploy-prod in production only, deploy-bundle with certificate and key '
+        'in three environments) while deployments to staging fail', BUNDLE_EXPECTATION)
+def test_deploy_failure_in_a_bundle(deploy_runs, case_detail):
+    first, second, third = deploy_runs
+    record = first.record('bundle')
+    message = record['result'].get('msg', '')
+    case_detail.append(message[:400])
+    assert record['status'] == 'failed', message
+    assert message == (
+        'bundle deploy-bundle: Certificate deploy-bundle was stored, but its deployment failed in staging (staging: '
+        'Connection refused to gateway pod). The server keeps it stored, so a plain rerun finds nothing to do. To '
+        'deploy that bundle again, run once with force_bundles: [deploy-bundle] (role apinizer_deploy: -e '
+        'apinizer_deploy_force_bundles=deploy-bundle).'), message
+    assert record['result']['force_bundles'] == ['deploy-bundle']
+    assert stored_object(record, 'certificates', 'deploy-bundle') == (THREE, ['staging'])
+    assert 'deploy-bundle' not in [k['name'] for k in record['state'][PROJECT]['keys']], 'the key followed a failure'
+    plain = second.record('bundle')
+    assert plain['status'] == 'ok', plain['result'].get('msg')
+    assert writes_of(plain) == ['POST %s' % KEYS], writes_of(plain)
+    assert stored_object(plain, 'certificates', 'deploy-bundle') == (THREE, ['staging'])
+    forced = third.record('bundle')
+    assert forced['status'] == 'ok' and forced['result']['force_bundles'] == [], forced['result'].get('msg')
+    assert writes_of(forced) == ['PUT %sdeploy-bundle/' % CERTS, 'PUT %sdeploy-bundle/' % KEYS], writes_of(forced)
+    for kind in ('certificates', 'keys'):
+        assert stored_object(forced, kind, 'deploy-bundle') == (THREE, [])
+    case_detail.append('plain rerun: %s, certificate still failed in staging; force_bundles %s: %s'
+                       % (writes_of(plain), first.result('bundle')['force_bundles'], ', '.join(writes_of(forced))))
+
+
+@faults('the role apinizer_deploy with two bundles (role-prod in production only, role-bundle with certificate and '
+        'key in three environments) while deployments to staging fail',
+        'run 1 fails naming role-bundle, staging and -e apinizer_deploy_force_bundles=role-bundle; the plain rerun '
+        'writes only the key the failure kept back, the certificate stays failed in staging; the run with that extra '
+        'variable writes exactly role-bundle (PUT its certificate, PUT its key) and nothing has failed after it')
+def test_deploy_failure_through_the_role(deploy_runs, case_detail):
+    first, second, third = deploy_runs
+    failed = role_record(first, ROLE_FAIL)
+    message = failed['result'].get('msg', '')
+    case_detail.append(message[:400])
+    assert failed['status'] == 'failed' and first.rc != 0, message
+    assert message.startswith('bundle role-bundle: Certificate role-bundle was stored, but its deployment failed in '
+                              'staging (staging: Connection refused to gateway pod).'), message
+    assert message.endswith('(role apinizer_deploy: -e apinizer_deploy_force_bundles=role-bundle).'), message
+    assert stored_object(failed, 'certificates', 'role-bundle') == (THREE, ['staging'])
+    assert stored_object(failed, 'certificates', 'role-prod') == (['production'], [])
+    plain = role_record(second, ROLE_APPLY)
+    assert second.rc == 0 and plain['status'] == 'ok', second.stdout[-2000:]
+    assert writes_of(plain) == ['POST %s' % KEYS], writes_of(plain)
+    assert stored_object(plain, 'certificates', 'role-bundle') == (THREE, ['staging'])
+    forced = role_record(third, ROLE_APPLY)
+    assert third.rc == 0 and forced['status'] == 'ok', third.stdout[-2000:]
+    assert writes_of(forced) == ['PUT %srole-bundle/' % CERTS, 'PUT %srole-bundle/' % KEYS], writes_of(forced)
+    for kind in ('certificates', 'keys'):
+        assert stored_object(forced, kind, 'role-bundle') == (THREE, [])
+    case_detail.append('plain rerun: %s; -e apinizer_deploy_force_bundles=role-bundle: %s'
+                       % (writes_of(plain), ', '.join(writes_of(forced))))
 
 
 # --- a replace whose create half fails ------------------------------------------------------------------------------

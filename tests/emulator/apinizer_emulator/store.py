@@ -24,6 +24,9 @@ import time
 import uuid
 import zipfile
 
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .config import normalize_projects
@@ -65,6 +68,8 @@ class CertificateRecord:
         self.alias = alias
         self.environments = list(environments)
         self.parsed = parsed
+        # Environments the certificate is stored in but whose last deployment of it failed.
+        self.failed_environments = set()
 
 
 class KeyEnvironmentEntry:
@@ -81,6 +86,8 @@ class KeyRecord:
         self.description = description
         self.key_type = key_type
         self.entries = list(entries)
+        # Environments the key is stored in but whose last deployment of it failed.
+        self.failed_environments = set()
 
 
 class Project:
@@ -151,6 +158,35 @@ def decode_key_content(content, environment):
         return base64.b64decode(content.encode('ascii'), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
         raise validation_failed('content', 'content of environment (name: %s) is not valid base64!' % environment) from exc
+
+
+def _key_kind(public_key):
+    """What a message calls a key that is not RSA: EC (with its curve), Ed25519, ..."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return 'EC (%s)' % public_key.curve.name
+    return type(public_key).__name__.lstrip('_').replace('PublicKey', '') or 'unknown'
+
+
+def check_key_content(key_type, plaintext, name, environment):
+    """The reference's PRIVATE_KEY and PUBLIC_KEY are RSA keys in PEM: anything else is refused with 400, as a server
+    that stores what it can deploy does. Not documented; the texts are the emulator's own (tests/emulator/README.md)."""
+    if key_type not in ('PRIVATE_KEY', 'PUBLIC_KEY'):
+        return
+    try:
+        if key_type == 'PRIVATE_KEY':
+            key = serialization.load_pem_private_key(plaintext, password=None)
+            public_key = key.public_key()
+        else:
+            public_key = serialization.load_pem_public_key(plaintext)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        reason = 'not a PEM %s key' % ('private' if key_type == 'PRIVATE_KEY' else 'public')
+        if isinstance(exc, TypeError):
+            reason = 'the key is encrypted'
+        raise bad_request('Key (name: %s) could not be parsed for environment (name: %s): %s!'
+                          % (name, environment, reason)) from exc
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise bad_request('Key (name: %s) for environment (name: %s) is an %s key; keyType %s holds RSA keys only!'
+                          % (name, environment, _key_kind(public_key), key_type))
 
 
 class Store:
@@ -333,11 +369,11 @@ class Store:
 
     def _deploy_certificate(self, project, record, deploy_failures):
         failures = deploy_failures(record.environments)
-        report = deployment_report(record.environments, failures)
-        # A failed environment is left out, so a client sees it missing and deploys again on its next run.
-        record.environments = [name for name in record.environments if name not in failures]
+        # As the contract says: the object is still stored, in every environment it lists; only its deployment
+        # failed there. Nothing in the API shows that; the state does (failed_environments).
+        record.failed_environments = set(failures)
         project.certificates[record.name] = record
-        return report
+        return deployment_report(record.environments, failures)
 
     def create_certificate(self, project, name, description, alias, environments, parsed, deploy_failures=no_failures):
         with self.lock:
@@ -414,8 +450,9 @@ class Store:
         with self.lock:
             return self.key_json(project, self._key(project, name), by_name=True)
 
-    def _key_entries(self, project, raw_entries, content_required):
-        """Validated key entries (content encrypted on the way in), from the request's environment list."""
+    def _key_entries(self, project, raw_entries, content_required, key_type, name):
+        """Validated key entries (content encrypted on the way in), from the request's environment list; a
+        PRIVATE_KEY or PUBLIC_KEY content must be an RSA key."""
         if not isinstance(raw_entries, list) or not raw_entries:
             raise bad_request('cryptoKeyInfoEnvironmentList value can not be empty!')
         entries = []
@@ -440,6 +477,7 @@ class Store:
                 entries.append(KeyEnvironmentEntry(environment, alias, None, None))
                 continue
             plaintext = decode_key_content(content, environment)
+            check_key_content(key_type, plaintext, name, environment)
             entries.append(KeyEnvironmentEntry(environment, alias, self._vault.encrypt(plaintext), hashlib.sha256(plaintext).hexdigest()))
         self._check_environments(project, [entry.environment for entry in entries])
         return entries
@@ -457,10 +495,10 @@ class Store:
     def _deploy_key(self, project, record, deploy_failures):
         names = [entry.environment for entry in record.entries]
         failures = deploy_failures(names)
-        report = deployment_report(names, failures)
-        record.entries = [entry for entry in record.entries if entry.environment not in failures]
+        # Stored in every environment it lists, as for certificates; the failed ones show in the state only.
+        record.failed_environments = set(failures)
         project.keys[record.name] = record
-        return report
+        return deployment_report(names, failures)
 
     def create_key(self, project, body, deploy_failures=no_failures):
         with self.lock:
@@ -469,7 +507,8 @@ class Store:
                 raise bad_request('name value can not be empty!')
             self._check_key_type(body.get('keyType'))
             self._check_description(body.get('description'))
-            entries = self._key_entries(project, body.get('cryptoKeyInfoEnvironmentList'), content_required=True)
+            entries = self._key_entries(project, body.get('cryptoKeyInfoEnvironmentList'), content_required=True,
+                                        key_type=body['keyType'], name=name)
             if name in project.keys:
                 raise bad_request('Key (name: %s) is already exist! Try update operation if want to change its value.' % name)
             record = KeyRecord(name, body.get('description') or '', body['keyType'], entries)
@@ -487,7 +526,8 @@ class Store:
                 self._check_key_type(body['keyType'])
             self._check_description(body.get('description'))
             if body.get('cryptoKeyInfoEnvironmentList') is not None:
-                entries = self._key_entries(project, body['cryptoKeyInfoEnvironmentList'], content_required=False)
+                entries = self._key_entries(project, body['cryptoKeyInfoEnvironmentList'], content_required=False,
+                                            key_type=body.get('keyType') or record.key_type, name=name)
             else:
                 entries = [copy.copy(entry) for entry in record.entries]
             project.replace_queries.append({'resource': 'key', 'name': name, 'query': dict(query), 'time': utc_now_iso()})
@@ -528,6 +568,7 @@ class Store:
                         'subject': record.parsed.subject_dn,
                         'not_before': api_date(record.parsed.not_before),
                         'not_after': api_date(record.parsed.not_after),
+                        'failed_environments': sorted(record.failed_environments),
                     } for record in sorted(project.certificates.values(), key=lambda item: item.name)],
                     'keys': [{
                         'name': record.name,
@@ -538,6 +579,7 @@ class Store:
                             'alias': entry.alias,
                             'content_sha256': entry.content_sha256,
                         } for entry in sorted(record.entries, key=lambda item: item.environment)],
+                        'failed_environments': sorted(record.failed_environments),
                     } for record in sorted(project.keys.values(), key=lambda item: item.name)],
                     'replace_queries': [dict(item) for item in project.replace_queries],
                 }

@@ -72,11 +72,12 @@ def test_state_shape(api, example_cert):
     assert demo['environments'] == ['production', 'staging', 'development']
     [certificate] = demo['certificates']
     assert certificate['name'] == 'c1' and certificate['alias'] == 'my-cert-alias'
-    assert certificate['environments'] == ['production', 'staging']
+    assert certificate['environments'] == ['production', 'staging'] and certificate['failed_environments'] == []
     assert certificate['subject'] == 'CN=example.com, O=Example Inc, C=US'
     assert certificate['not_after'].endswith('Z') and len(certificate['sha1_thumbprint']) == 40
     assert demo['keys'] == [{'name': 'k1', 'description': 'd', 'key_type': 'SECRET_KEY', 'environments': [
-        {'name': 'production', 'alias': 'a', 'content_sha256': hashlib.sha256(SECRET).hexdigest()}]}]
+        {'name': 'production', 'alias': 'a', 'content_sha256': hashlib.sha256(SECRET).hexdigest()}],
+        'failed_environments': []}]
 
 
 def test_reset_reconfigures_projects_and_then_returns_to_the_start(api, example_cert):

@@ -138,7 +138,7 @@ def test_drop_of_a_read(api):
     assert api.get(KEYS).status_code == 200
 
 
-def test_deploy_failure_keeps_the_object_without_the_failed_environment(api, example_cert):
+def test_deploy_failure_keeps_the_object_stored_in_the_failed_environment(api, example_cert):
     control = api.emulator.control
     control.add_fault('deploy_failure', environment='staging', message='Connection refused to gateway pod')
     response = api.create_certificate('c1', example_cert.cert_pem, environments='production,staging')
@@ -147,26 +147,38 @@ def test_deploy_failure_keeps_the_object_without_the_failed_environment(api, exa
         'success': False, 'message': 'Deployment failed for 1 environment(s)', 'environmentResults': [
             {'environmentName': 'production', 'success': True, 'message': 'Deployed successfully'},
             {'environmentName': 'staging', 'success': False, 'message': 'Connection refused to gateway pod'}]}}
+    # The contract: the write succeeded, the deployment did not; the object is still stored, staging included.
     [certificate] = control.state()['projects']['demo']['certificates']
-    assert certificate['environments'] == ['production']
+    assert (certificate['environments'], certificate['failed_environments']) == (['production', 'staging'], ['staging'])
     listed = api.get(CERTS).json()['resultList'][0]['certificateEnvironmentList']
-    assert [entry['environmentName'] for entry in listed] == ['production']
+    assert [entry['environmentName'] for entry in listed] == ['production', 'staging']
     assert control.faults() == [], 'count counts affected writes'
-    # The next run deploys again and succeeds.
+    # Only a new write deploys it again; then nothing has failed.
     api.expect_deployed(api.replace_certificate('c1', example_cert.cert_pem, environments='production,staging'), ['production', 'staging'])
+    [certificate] = control.state()['projects']['demo']['certificates']
+    assert (certificate['environments'], certificate['failed_environments']) == (['production', 'staging'], [])
 
 
 def test_deploy_failure_on_keys_and_deletes(api):
     control = api.emulator.control
+
+    def stored():
+        [key] = control.state()['projects']['demo']['keys']
+        return [entry['name'] for entry in key['environments']], key['failed_environments']
+
     control.add_fault('deploy_failure', environment='production', count=None)
     response = api.create_key('k1', {'production': (SECRET, None), 'staging': (SECRET, None)})
     assert response.json()['deploymentResult']['success'] is False
-    assert [entry['name'] for entry in control.state()['projects']['demo']['keys'][0]['environments']] == ['staging']
-    # A write that does not touch the failing environment is not affected and does not use the fault up.
-    api.expect_deployed(api.put(KEYS + 'k1/', json={'description': 'x'}), ['staging'])
-    body = api.put(KEYS + 'k1/', json={'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production', 'content': 'AAAA'}]}).json()
-    assert body['deploymentResult']['success'] is False
-    assert control.state()['projects']['demo']['keys'][0]['environments'] == []
+    assert stored() == (['production', 'staging'], ['production'])
+    listed = api.get(KEYS + 'k1/').json()['resultList'][0]['cryptoKeyInfoEnvironmentList']
+    assert [entry['environmentName'] for entry in listed] == ['production', 'staging']
+    # An update deploys every environment the key lists, so the failing one fails again.
+    body = api.put(KEYS + 'k1/', json={'description': 'x'}).json()
+    assert body['deploymentResult']['success'] is False and stored() == (['production', 'staging'], ['production'])
+    # A write that does not touch the failing environment is not affected.
+    api.expect_deployed(api.put(KEYS + 'k1/', json={'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': 'staging', 'content': 'AAAA'}]}), ['staging'])
+    assert stored() == (['staging'], [])
     control.clear_faults()
     assert api.create_key('k2', {'production': (SECRET, None)}).status_code == 200
     control.add_fault('deploy_failure', environment='production', message='gateway unreachable')

@@ -12,6 +12,8 @@ import hashlib
 
 import pytest
 
+from apinizer_emulator import testcerts
+
 KEYS = '/apiops/projects/demo/keys/'
 SECRET = b'0123456789abcdef'  # an AES-128 key
 OTHER_SECRET = b'fedcba9876543210'
@@ -150,3 +152,36 @@ def test_key_endpoints_need_json(api):
     response = api.post(KEYS, data='name=k1', headers={'Content-Type': 'application/x-www-form-urlencoded'})
     assert response.status_code == 415
     api.expect_error(api.post(KEYS, data='[1, 2]', headers={'Content-Type': 'application/json'}), 400, 'bad_request')
+
+
+def test_private_and_public_keys_must_be_rsa(api):
+    rsa_key, ec_key, ed_key = testcerts.cached_key('rsa'), testcerts.cached_key('ec'), testcerts.cached_key('ed25519')
+    private_rsa = testcerts.private_key_text(rsa_key).encode('ascii')
+    public_rsa = testcerts.public_key_text(rsa_key).encode('ascii')
+    assert api.create_key('rsa', {'production': (private_rsa, None)}, key_type='PRIVATE_KEY').status_code == 200
+    assert api.create_key('rsa-pub', {'production': (public_rsa, None)}, key_type='PUBLIC_KEY').status_code == 200
+    refused = [
+        ('ec', 'PRIVATE_KEY', testcerts.private_key_text(ec_key, 'traditional'),
+         'Key (name: ec) for environment (name: staging) is an EC (secp256r1) key; keyType PRIVATE_KEY holds RSA keys only!'),
+        ('ed', 'PUBLIC_KEY', testcerts.public_key_text(ed_key),
+         'Key (name: ed) for environment (name: staging) is an Ed25519 key; keyType PUBLIC_KEY holds RSA keys only!'),
+        ('swapped', 'PUBLIC_KEY', testcerts.private_key_text(rsa_key),
+         'Key (name: swapped) could not be parsed for environment (name: staging): not a PEM public key!'),
+        ('locked', 'PRIVATE_KEY', testcerts.private_key_text(rsa_key, passphrase='pw'),
+         'Key (name: locked) could not be parsed for environment (name: staging): the key is encrypted!'),
+        ('raw', 'PRIVATE_KEY', 'not a key',
+         'Key (name: raw) could not be parsed for environment (name: staging): not a PEM private key!'),
+    ]
+    for name, key_type, content, description in refused:
+        environments = {'production': (private_rsa if key_type == 'PRIVATE_KEY' else public_rsa, None),
+                        'staging': (content.encode('ascii'), None)}
+        api.expect_error(api.create_key(name, environments, key_type=key_type), 400, 'bad_request', description)
+    # An update checks the content it sends against the key's type, stored or new.
+    ec_content = base64.b64encode(testcerts.private_key_text(ec_key).encode('ascii')).decode('ascii')
+    api.expect_error(api.put(KEYS + 'rsa/', json={'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': 'staging', 'content': ec_content}]}), 400, 'bad_request',
+        'Key (name: rsa) for environment (name: staging) is an EC (secp256r1) key; keyType PRIVATE_KEY holds RSA keys only!')
+    assert api.put(KEYS + 'rsa/', json={'keyType': 'SECRET_KEY', 'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': 'staging', 'content': base64.b64encode(SECRET).decode('ascii')}]}).status_code == 200
+    assert sorted(k['name'] for k in _state_keys(api)) == ['rsa', 'rsa-pub']
+    assert [entry['environmentName'] for entry in api.get(KEYS + 'rsa-pub/').json()['resultList'][0]['cryptoKeyInfoEnvironmentList']] == ['production']

@@ -33,12 +33,15 @@ def pki(tmp_path):
     return tmp_path
 
 
-def run_playbook(emulator, pki_dir, check=True):
+def run_playbook(emulator, pki_dir, check=True, extra_vars=()):
     """ansible-playbook deploy.yml against the emulator; returns the completed process."""
     env = dict(os.environ, APINIZER_URL=emulator.url, APINIZER_TOKEN=emulator.token, APINIZER_PROJECT='demo',
                ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1')
     playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    process = subprocess.run([playbook, PLAYBOOK, '-e', 'pki_dir=%s' % pki_dir],
+    arguments = ['-e', 'pki_dir=%s' % pki_dir]
+    for extra in extra_vars:
+        arguments += ['-e', extra]
+    process = subprocess.run([playbook, PLAYBOOK] + arguments,
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     if check and process.returncode != 0:
         pytest.fail('ansible-playbook failed (%d):\n%s' % (process.returncode, process.stdout))
@@ -74,11 +77,18 @@ def test_failed_deployment_fails_the_play_and_names_the_environment(apinizer_emu
 
     assert failed.returncode != 0
     assert 'staging' in failed.stdout and 'Connection refused to gateway pod' in failed.stdout
-    # The server keeps what it stored, but nothing is deployed to staging, and the TLS bundle
-    # stopped at its chain certificate: a leaf is never deployed without its issuers.
+    # The server keeps what it stored, staging included, but its deployment there failed (the
+    # emulator's state says so; the API does not). The TLS bundle stopped at its chain
+    # certificate: a leaf is never deployed without its issuers.
     state = apinizer_emulator.control.state()['projects']['demo']
-    certificates = {c['name']: c['environments'] for c in state['certificates']}
-    assert certificates.get('shop-api-chain-1') == ['production']
-    assert 'shop-api' not in certificates
-    for key in state['keys']:
-        assert [e['name'] for e in key['environments']] == ['production'], key['name']
+    certificates = {c['name']: c['failed_environments'] for c in state['certificates']}
+    assert certificates == {'shop-api-chain-1': ['staging']}
+
+    # Once staging deploys again, the rerun the message names deploys exactly the failed bundles.
+    apinizer_emulator.control.clear_faults()
+    forced = re.search(r'-e (apinizer_deploy_force_bundles=[\w.,-]+)', failed.stdout).group(1)
+    run_playbook(apinizer_emulator, pki, extra_vars=[forced])
+    state = apinizer_emulator.control.state()['projects']['demo']
+    for stored in state['certificates'] + state['keys']:
+        assert stored['failed_environments'] == [], stored['name']
+    assert sorted(c['name'] for c in state['certificates']) == ['shop-api', 'shop-api-chain-1']

@@ -74,6 +74,23 @@ def test_a_failed_deployment_names_each_failed_environment_and_how_to_redeploy()
                                'unreachable). The server keeps it stored, so a plain rerun finds nothing to do: run '
                                'again with force=true to deploy it again.')
     assert applied.outcomes[0].failure == applied.failure and applied.error is None
+    assert applied.outcomes[0].undeployed == ('staging',) and applied.failures[0].undeployed == ('staging',)
+
+
+def test_in_a_bundle_a_failed_deployment_leaves_the_way_to_redeploy_to_the_module():
+    client = FakeClient([('POST', LIST_PATH, report('production', 'staging', failed=('staging',)))])
+    applied = apply(client, [certs.plan(desired(), None, OPTIONS)._replace(group='api')])
+    assert applied.failure == ('Certificate api was stored, but its deployment failed in staging (staging: Pod '
+                               'unreachable). The server keeps it stored, so a plain rerun finds nothing to do.')
+    assert applied.failures[0].undeployed == ('staging',)
+
+
+def test_a_delete_whose_undeployment_failed_says_no_rerun_can_repeat_it():
+    client = FakeClient([('DELETE', PATH, report('staging', failed=('staging',)))])
+    applied = apply(client, [certs.plan(certs.absent('api'), listed(), certs.CertificateOptions('demo', state='absent'))])
+    assert applied.failure == ('Certificate api was deleted, but undeploying it failed in staging (staging: Pod '
+                               'unreachable). The server no longer holds it, so no rerun can undeploy it again there.')
+    assert applied.failures[0].undeployed == () and applied.outcomes[0].action == 'deleted'
 
 
 def test_the_first_failure_stops_every_later_change():

@@ -17,6 +17,7 @@ from apinizer_emulator import testcerts
 
 CHAIN = testcerts.make_chain('api.example.com')
 OTHER = testcerts.make_certificate('other.example.com')
+EC_LEAF = testcerts.make_certificate('ec.example.com', key_kind='ec')
 SECRET = base64.b64encode(b'k' * 16).decode('ascii')
 
 
@@ -55,6 +56,15 @@ def test_a_full_chain_pem_is_split_into_leaf_and_numbered_chain_certificates():
      'bundle api: private_key: the private key is encrypted; set private_key_passphrase'),
     (dict(certificate=CHAIN.leaf.cert_text, private_key=CHAIN.leaf.key_text(passphrase='pw'), private_key_passphrase='wrong'),
      'bundle api: private_key: could not decrypt the private key: private_key_passphrase is wrong'),
+    (dict(certificate=EC_LEAF.cert_text, private_key=EC_LEAF.key_text()),
+     'bundle api: private_key: the key is EC (secp256r1), but a private_key (PRIVATE_KEY) on the Apinizer API is RSA '
+     'only; give an RSA key, or leave private_key out to deploy the certificate alone.'),
+    (dict(environments=[{'name': 'production', 'private_key': EC_LEAF.key_text()}]),
+     'bundle api: environments[0].private_key: the key is EC (secp256r1), but a private_key (PRIVATE_KEY) on the '
+     'Apinizer API is RSA only; give an RSA key.'),
+    (dict(public_key=testcerts.public_key_text(EC_LEAF.key)),
+     'bundle api: public_key: the key is EC (secp256r1), but a public_key (PUBLIC_KEY) on the Apinizer API is RSA '
+     'only; give an RSA key.'),
 ])
 def test_bad_bundles_are_refused_naming_the_bundle(fields, text):
     if text is None:  # no environments here and none by default
@@ -64,6 +74,11 @@ def test_bad_bundles_are_refused_naming_the_bundle(fields, text):
     with pytest.raises(bundles.BundleError) as caught:
         bundles.desired_bundle(spec(**fields), ['production'])
     assert text in str(caught.value)
+
+
+def test_a_certificate_with_an_ec_key_is_deployed_without_its_key():
+    bundle = bundles.desired_bundle(spec(certificate=EC_LEAF.cert_text), ['production'])
+    assert [c['name'] for c in bundle['certificates']] == ['api'] and bundle['key'] is None
 
 
 def test_allow_expired_accepts_an_expired_certificate():

@@ -107,6 +107,24 @@ def test_asymmetric_refusals_say_what_was_found(key_type, content, kwargs, text)
     assert text in str(caught.value)
 
 
+EC = testcerts.cached_key('ec')
+ED25519 = testcerts.cached_key('ed25519')
+
+
+@pytest.mark.parametrize('key_type, content, found', [
+    ('private_key', testcerts.private_key_text(EC), 'EC (secp256r1)'),
+    ('private_key', testcerts.private_key_text(EC, 'traditional'), 'EC (secp256r1)'),
+    ('private_key', testcerts.private_key_text(ED25519), 'Ed25519'),
+    ('public_key', testcerts.public_key_text(EC), 'EC (secp256r1)'),
+    ('public_key', testcerts.public_key_text(ED25519), 'Ed25519'),
+])
+def test_a_key_the_api_cannot_hold_is_refused(key_type, content, found):
+    with pytest.raises(InvalidInput) as caught:
+        keys.key_material(key_type, content=content, option='environments[1].content')
+    assert str(caught.value) == ('environments[1].content: the key is %s, but a %s (%s) on the Apinizer API is RSA only; '
+                                 'give an RSA key.' % (found, key_type, keys.KEY_TYPES[key_type]))
+
+
 def test_desired_key_requires_material_everywhere():
     with pytest.raises(InvalidInput, match='environments: no key content for staging'):
         keys.desired_key('k', 'secret_key', [env('production'), env('staging', content=None)])

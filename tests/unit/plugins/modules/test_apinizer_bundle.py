@@ -118,6 +118,38 @@ def test_a_failure_in_the_second_bundle_keeps_the_first_and_says_the_rest_were_n
     assert len(server.writes) == 2
 
 
+def test_a_failed_deployment_names_the_bundles_to_force_and_force_bundles_redeploys_exactly_them(run_module):
+    bundles = [dict(name='aes', secret_key=AES), dict(name='aes2', secret_key=AES), dict(name='aes3', secret_key=AES)]
+    args = dict(bundles=bundles, environments=['production', 'staging'], parallel=1)
+    failed = report('production', 'staging', failed=('staging',))
+    result, server = run_module(apinizer_bundle, args, [
+        ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
+        ('POST', KEYS, report('production', 'staging')), ('POST', KEYS, failed)])
+    assert result.failed and result.result['force_bundles'] == ['aes2']
+    assert result.result['msg'] == (
+        'bundle aes2: Key aes2 was stored, but its deployment failed in staging (staging: Pod unreachable). The server '
+        'keeps it stored, so a plain rerun finds nothing to do. To deploy that bundle again, run once with '
+        'force_bundles: [aes2] (role apinizer_deploy: -e apinizer_deploy_force_bundles=aes2). Not processed: aes3; '
+        'the next run continues with it.')
+    assert result.result['summary_lines'][2] == 'aes2: key aes2 created (production ok, staging FAILED: Pod unreachable)'
+    # The rerun with force_bundles: the server holds both keys as asked, so only the forced one is sent again.
+    stored = [listed_key(name, 'SECRET_KEY', ('production', 'staging')) for name in ('aes', 'aes2')]
+    result, server = run_module(apinizer_bundle, dict(args, force_bundles=result.result['force_bundles']), [
+        ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': stored}),
+        ('PUT', KEYS + 'aes2/', report('production', 'staging')), ('POST', KEYS, report('production', 'staging'))])
+    assert not result.failed and result.result['force_bundles'] == []
+    assert result.result['summary'] == {'created': 1, 'updated': 1, 'deleted': 0, 'unchanged': 1}
+    assert server.writes == ['PUT', 'POST']
+
+
+def test_force_bundles_must_name_bundles_of_the_run(run_module):
+    result, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production'],
+                                                      force_bundles=['api', 'apl', 'aes3']))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == ('force_bundles (role apinizer_deploy: apinizer_deploy_force_bundles): no bundle is '
+                                    'named apl, aes3; give names of bundles in bundles (apinizer_deploy_bundles).')
+
+
 def test_every_bad_bundle_is_named_in_one_message(run_module):
     bundles = [dict(name='twice', secret_key=AES, environments=['production']),
                dict(name='twice', secret_key=AES, environments=['staging']), dict(name='nowhere', secret_key=AES)]

@@ -67,6 +67,15 @@ def test_a_secret_key_of_an_impossible_length_fails_before_any_request(run_modul
     assert server.calls == []
 
 
+def test_an_ec_private_key_fails_before_any_request_naming_the_option(run_module):
+    ec_pem = private_key_text(cached_key('ec'))
+    result, server = run_module(apinizer_key, dict(ARGS, environments=['production', dict(name='staging', content=ec_pem)]))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == ('environments[1].content: the key is EC (secp256r1), but a private_key '
+                                    '(PRIVATE_KEY) on the Apinizer API is RSA only; give an RSA key.')
+    assert 'PRIVATE KEY' not in repr(result.result)
+
+
 def test_per_environment_material_is_masked_and_sent_where_it_belongs(run_module):
     other = base64.b64encode(b'fedcba9876543210fedcba9876543210').decode('ascii')
     path = '/apiops/projects/demo/keys/aes/'
