@@ -235,20 +235,21 @@ def _declared_length(response):
 
 
 def _read_limited(response, limit, sink=None):
-    """The body, read in chunks: (bytes, complete) -- at most limit bytes, complete False when there was more.
-    With sink (a binary file), the chunks go there instead and the bytes returned are empty."""
-    kept, count = [], 0
+    """The body, read in chunks: (bytearray, complete) -- at most limit bytes, complete False when there was more.
+    One buffer grows in place, so reading up to the limit takes about that much memory, not twice as much. With
+    sink (a binary file), the chunks go there instead and the buffer stays empty."""
+    kept, count = bytearray(), 0
     for chunk in response.iter_content(CHUNK_BYTES):
         if count + len(chunk) > limit:
             if sink is None:
-                kept.append(chunk[:limit - count])
-            return b''.join(kept), False
+                kept += chunk[:limit - count]
+            return kept, False
         count += len(chunk)
         if sink is None:
-            kept.append(chunk)
+            kept += chunk
         else:
             sink.write(chunk)
-    return b''.join(kept), True
+    return kept, True
 
 
 def _parse_json(data):
@@ -272,7 +273,7 @@ def _parse_json(data):
 
 def _html_title(data):
     """The title of an HTML page, or None."""
-    match = HTML_TITLE_RE.search(data.decode('utf-8', 'replace'))
+    match = HTML_TITLE_RE.search(bytes(data[:ERROR_BODY_BYTES]).decode('utf-8', 'replace'))
     if not match:
         return None
     title = ' '.join(html_unescape(match.group(1)).split())
@@ -575,7 +576,7 @@ class ApinizerClient(object):
             raise refuse(_describe_html(data))
         if media and not JSON_MEDIA_RE.match(media):
             raise refuse('Content-Type %s (%s) where application/json was asked for' % (media, _size(len(data))))
-        if not data.strip():
+        if not data or data.isspace():
             raise refuse('an empty body where JSON was expected')
         body, problem = _parse_json(data)
         if problem:
@@ -610,7 +611,7 @@ class ApinizerClient(object):
         """The ApinizerError of an error answer, of which at most ERROR_BODY_BYTES are read: the API's JSON error,
         or a description of what came instead (an HTML page from a proxy, say)."""
         data, complete = _read_limited(response, ERROR_BODY_BYTES)
-        body = _parse_json(data)[0] if complete and data.strip() else None
+        body = _parse_json(data)[0] if complete and data and not data.isspace() else None
         if not isinstance(body, dict):
             body = {}
         error = body.get('error') if isinstance(body.get('error'), str) else None
@@ -620,7 +621,7 @@ class ApinizerClient(object):
                 description = ('%s, not the API\'s JSON error: a proxy or load balancer in front of the API may '
                                'have answered' % _describe_html(data))
             else:
-                description = ' '.join(data[:200].decode('utf-8', 'replace').split()) or response.reason
+                description = ' '.join(bytes(data[:200]).decode('utf-8', 'replace').split()) or response.reason
         status = response.status_code
         validation_errors = body.get('validation_errors')
         return ApinizerError(self._scrub(_explain(status, error, description, method, path)), status=status,
@@ -645,11 +646,13 @@ class ApinizerClient(object):
     def _tls_failure(self, method, path, exc):
         """The message of a failed TLS handshake: what was wrong with the server's certificate, when that is what
         failed, and the option that fixes it."""
-        verification = _certificate_verification_error(exc)
+        verification = _cause(exc, ssl.SSLCertVerificationError)
         start = 'The TLS handshake with %s failed on %s %s: ' % (self.base_url, method, path)
         if verification is None:
+            # ssl's own error says what failed; the wrappers around it only repeat the url.
             return (start + '%s. If a private CA signed the server certificate, set ca_path (APINIZER_CA_PATH) to it; '
-                    'if the server asks for a client certificate, set client_cert and client_key.' % exc)
+                    'if the server asks for a client certificate, set client_cert and client_key.'
+                    % (_cause(exc, ssl.SSLError) or exc))
         code = getattr(verification, 'verify_code', None)
         cause = 'certificate verify failed: %s' % (getattr(verification, 'verify_message', None) or verification)
         insecure = 'validate_certs=false (APINIZER_VALIDATE_CERTS) would skip the check, which is insecure.'
@@ -734,15 +737,16 @@ def _too_large(limit, download, how):
             % (_size(limit), 'a download' if download else 'a JSON answer', how))
 
 
-def _certificate_verification_error(exc):
-    """The ssl.SSLCertVerificationError somewhere in the causes of a requests SSLError, or None."""
+def _cause(exc, kind):
+    """The first exception of class kind among the causes of exc (requests wraps urllib3's, which wraps ssl's), or
+    None."""
     seen, pending = set(), [exc]
     while pending:
-        current = pending.pop()
+        current = pending.pop(0)
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
+        if isinstance(current, kind) and current is not exc:
             return current
         pending.extend([getattr(current, 'reason', None), current.__cause__, current.__context__])
         pending.extend(current.args)
