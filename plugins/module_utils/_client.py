@@ -687,8 +687,8 @@ class ApinizerClient(object):
             with socket.create_connection((parts.hostname, parts.port or 443), timeout=min(self.timeout, 5)) as raw:
                 with context.wrap_socket(raw, server_hostname=parts.hostname) as connection:
                     der = connection.getpeercert(binary_form=True)
-            return _certificate_host_names(der)
-        except Exception:  # pylint: disable=broad-except
+            return _certificate_host_names(der) if der else []
+        except (OSError, ValueError, CollectionError):
             # Only a better message is lost.
             return []
 
