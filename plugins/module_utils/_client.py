@@ -135,7 +135,7 @@ class ApinizerError(CollectionError):
     """Every failure to talk to the API. Carries no secret: paths hold names, never tokens or bodies."""
 
     def __init__(self, message, status=None, error=None, description=None, method=None, path=None,
-                 outcome_unknown=False, validation_errors=None, retry_after=None):
+                 outcome_unknown=False, validation_errors=None, retry_after=None, api_answer=True):
         super(ApinizerError, self).__init__(message)
         self.status = status
         self.error = error
@@ -145,13 +145,15 @@ class ApinizerError(CollectionError):
         self.outcome_unknown = outcome_unknown
         self.validation_errors = validation_errors or []
         self.retry_after = retry_after
+        # False when the error answer was not the API's JSON (a proxy's HTML page, say).
+        self.api_answer = api_answer
 
     @property
     def is_not_found(self):
         """The API answers a missing certificate or key with 400 "... is not found!"; a 404 counts too, but only
         an API error (a JSON error code) -- a wrong url's 404 page is not "absent" -- and not the 404 of a missing
-        project, which is a configuration error."""
-        if self.status not in (400, 404) or not self.description:
+        project, which is a configuration error. An answer that is not the API's JSON never means absent."""
+        if not self.api_answer or self.status not in (400, 404) or not self.description:
             return False
         if self.description.lower().startswith('project'):
             return False
@@ -628,7 +630,8 @@ class ApinizerClient(object):
                              error=error, description=self._scrub(description or ''), method=method, path=path,
                              outcome_unknown=method in WRITE_METHODS and status in RETRY_READ_STATUSES,
                              validation_errors=validation_errors if isinstance(validation_errors, list) else None,
-                             retry_after=_retry_after_seconds(response, body) if status == 429 else None)
+                             retry_after=_retry_after_seconds(response, body) if status == 429 else None,
+                             api_answer=bool(body))
 
     def _connection_failure(self, method, path, exc, reading=False):
         # A connect failure sent nothing; a read timeout or a dropped connection may have left a write done.

@@ -494,6 +494,15 @@ def test_an_answer_that_is_not_the_api_s_fails_naming_the_call_and_is_not_repeat
     assert 's3cr3t' not in message and '<' not in message
 
 
+def test_an_html_page_saying_not_found_does_not_mean_absent():
+    page = b'<html><head><title>Page not found</title></head></html>'
+    for status in (400, 404):
+        client = make_client([(status, page, HTML)]).client
+        with pytest.raises(ApinizerError) as caught:
+            client.get_optional(CERT)
+        assert not caught.value.is_not_found and 'Page not found' in str(caught.value)
+
+
 def test_a_write_answered_with_garbage_has_an_unknown_outcome_for_the_executor_to_resolve():
     client, adapter = make_client([(200, PROXY_PAGE, HTML)])[:2]
     with pytest.raises(ApinizerError) as caught:
