@@ -84,4 +84,10 @@ requirements:
 notes:
   - All connection options can be set once for every module of this collection with
     C(module_defaults) and the action group C(group/apinizer.apiops.apinizer).
+  - Only what the API answers is accepted. An HTML page, a body that is not JSON or breaks off, another content type,
+    an empty body, or an answer whose C(success) is V(false) without a deployment report fails the task with a message naming the call;
+    for a write, the module reads the object again and converges instead.
+  - An answer is read no further than 64 MiB (a JSON answer, or the certificate export, which is streamed to a file);
+    a larger one is refused.
+  - Redirects are never followed, so the token is sent to O(url) only.
 """

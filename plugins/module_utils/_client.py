@@ -14,12 +14,16 @@ __metaclass__ = type
 import json
 import os
 import re
+import socket
+import ssl
 import threading
 import time
 import traceback
+from html import unescape as html_unescape
 
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
+from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import CollectionError, InvalidInput
 
 try:
@@ -47,6 +51,21 @@ BINARY_ACCEPT = {'Accept': 'application/octet-stream, application/json;q=0.5'}
 # The reference documents "Certificate (name: x) is not found!" only; other wordings of a missing key are read alike.
 NOT_FOUND_RE = re.compile(r'\bnot found\b|\bdoes not exist\b', re.IGNORECASE)
 ALREADY_EXISTS_RE = re.compile(r'\bis already exists?\b', re.IGNORECASE)
+# Answers are read in chunks and never beyond these sizes, so that no answer can fill the memory: a JSON answer
+# larger than MAX_JSON_BYTES, or a download (the certificate export, streamed to a file) larger than
+# MAX_DOWNLOAD_BYTES, is refused. Of an error answer, only the first ERROR_BODY_BYTES are read.
+MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+ERROR_BODY_BYTES = 64 * 1024
+CHUNK_BYTES = 64 * 1024
+JSON_MEDIA_RE = re.compile(r'^application/(?:[a-z0-9.+-]+\+)?json$', re.IGNORECASE)
+HTML_MEDIA_TYPES = frozenset(['text/html', 'application/xhtml+xml'])
+HTML_START_RE = re.compile(br'^\s*(?:<!doctype\s+html|<html|<head|<body|<title)', re.IGNORECASE)
+HTML_TITLE_RE = re.compile(r'<title[^>]*>(.*?)</title>', re.IGNORECASE | re.DOTALL)
+# OpenSSL's verification results that the TLS messages explain (X509_V_ERR_*).
+CERT_NOT_YET_VALID, CERT_HAS_EXPIRED = 9, 10
+UNTRUSTED_ISSUER_CODES = frozenset([2, 18, 19, 20, 21])
+HOSTNAME_MISMATCH_CODES = frozenset([62, 64])
 
 
 def connection_argument_spec():
@@ -116,7 +135,7 @@ class ApinizerError(CollectionError):
     """Every failure to talk to the API. Carries no secret: paths hold names, never tokens or bodies."""
 
     def __init__(self, message, status=None, error=None, description=None, method=None, path=None,
-                 outcome_unknown=False, validation_errors=None, retry_after=None):
+                 outcome_unknown=False, validation_errors=None, retry_after=None, api_answer=True):
         super(ApinizerError, self).__init__(message)
         self.status = status
         self.error = error
@@ -126,13 +145,15 @@ class ApinizerError(CollectionError):
         self.outcome_unknown = outcome_unknown
         self.validation_errors = validation_errors or []
         self.retry_after = retry_after
+        # False when the error answer was not the API's JSON (a proxy's HTML page, say).
+        self.api_answer = api_answer
 
     @property
     def is_not_found(self):
         """The API answers a missing certificate or key with 400 "... is not found!"; a 404 counts too, but only
         an API error (a JSON error code) -- a wrong url's 404 page is not "absent" -- and not the 404 of a missing
-        project, which is a configuration error."""
-        if self.status not in (400, 404) or not self.description:
+        project, which is a configuration error. An answer that is not the API's JSON never means absent."""
+        if not self.api_answer or self.status not in (400, 404) or not self.description:
             return False
         if self.description.lower().startswith('project'):
             return False
@@ -196,11 +217,96 @@ def _retry_after_seconds(response, body):
     return None
 
 
-def _json_or_empty(response):
+def _size(count):
+    """A byte count for messages: 512 bytes, 64 MiB."""
+    if count < 1024 * 1024:
+        return '%d bytes' % count
+    return '%g MiB' % round(count / (1024.0 * 1024.0), 1)
+
+
+def _media_type(response):
+    """The answer's media type, lower case, without parameters ('' when it declares none)."""
+    return (response.headers.get('Content-Type') or '').split(';', 1)[0].strip().lower()
+
+
+def _declared_length(response):
     try:
-        return response.json()
-    except ValueError:
-        return {}
+        return int(response.headers.get('Content-Length'))
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_limited(response, limit, sink=None):
+    """The body, read in chunks: (bytearray, complete) -- at most limit bytes, complete False when there was more.
+    One buffer grows in place, so reading up to the limit takes about that much memory, not twice as much. With
+    sink (a binary file), the chunks go there instead and the buffer stays empty."""
+    kept, count = bytearray(), 0
+    for chunk in response.iter_content(CHUNK_BYTES):
+        if count + len(chunk) > limit:
+            if sink is None:
+                kept += chunk[:limit - count]
+            return kept, False
+        count += len(chunk)
+        if sink is None:
+            kept += chunk
+        else:
+            sink.write(chunk)
+    return kept, True
+
+
+def _parse_json(data):
+    """(value, None) for a JSON body, or (None, what is wrong with it)."""
+    try:
+        text = data.decode(requests.utils.guess_json_utf(data) or 'utf-8')
+    except (LookupError, ValueError):
+        return None, 'is not text (not UTF-8)'
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, 'is not usable JSON (nested too deeply)'
+    except ValueError as exc:
+        reason, position = getattr(exc, 'msg', None) or str(exc), getattr(exc, 'pos', None)
+        if position is None:
+            return None, 'is not valid JSON (%s)' % reason
+        if reason.startswith('Unterminated string') or position >= len(text.rstrip()):
+            return None, 'is JSON that breaks off after %s: the answer was cut short' % _size(len(data))
+        return None, 'is not valid JSON (%s at character %d of %d)' % (reason, position, len(text))
+
+
+def _html_title(data):
+    """The title of an HTML page, or None."""
+    match = HTML_TITLE_RE.search(bytes(data[:ERROR_BODY_BYTES]).decode('utf-8', 'replace'))
+    if not match:
+        return None
+    title = ' '.join(html_unescape(match.group(1)).split())
+    return title[:100] or None
+
+
+def _is_html(response, data):
+    return _media_type(response) in HTML_MEDIA_TYPES or bool(HTML_START_RE.match(data[:512]))
+
+
+def _describe_html(data):
+    title = _html_title(data)
+    return 'an HTML page%s' % (' titled "%s"' % title if title else '')
+
+
+def _envelope_message(body):
+    """What a {"success": false} answer says about itself."""
+    for field in ('error_description', 'message', 'errorMessage', 'error'):
+        value = body.get(field)
+        if isinstance(value, str) and value.strip():
+            return ' '.join(value.split())[:300]
+    return 'no message'
+
+
+def _location(response):
+    """Where a redirect points, without its query (which could carry anything)."""
+    location = response.headers.get('Location') or ''
+    parts = urlsplit(location)
+    if not parts.scheme:
+        return location.split('?', 1)[0][:300] or 'nowhere (no Location header)'
+    return ('%s://%s%s' % (parts.scheme, parts.netloc.rpartition('@')[2], parts.path))[:300]
 
 
 class SharedPause(object):
@@ -349,7 +455,7 @@ class ApinizerClient(object):
         """Exchange username and password for a token at the token endpoint."""
         form = dict(grant_type='client_credentials', client_id=self._username, client_secret=self._password)
         try:
-            body = _json_or_empty(self._send('POST', TOKEN_PATH, write=False, data=form, headers=JSON_ACCEPT))
+            body = self._send('POST', TOKEN_PATH, write=False, data=form, headers=JSON_ACCEPT)
         except ApinizerError as exc:
             if exc.status == 401:
                 exc.set_message('Could not obtain a token for user %s at %s (%s %s: %s): check username and '
@@ -362,17 +468,27 @@ class ApinizerClient(object):
         self.hide([body['access_token']])
         self._token.set(body['access_token'], body.get('expires_in'))
 
-    def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
-        """Send one call and return its JSON (or, with raw=True, the bytes of a download); raise ApinizerError
-        otherwise. Each call asks for the media type its endpoint returns: a server may honour Accept strictly.
+    def request(self, method, path, params=None, json=None, data=None, files=None):
+        """Send one call and return its JSON object; raise ApinizerError otherwise -- also for an answer that is
+        not the API's JSON (an HTML page, a cut-off or oversized body, a redirect, "success": false), which for a
+        write means its outcome is unknown. Each call asks for the media type its endpoint returns: a server may
+        honour Accept strictly.
 
         A token obtained with username and password that the server calls expired is renewed once and the call
         sent again: a 401 means the server did not process it, so no write is repeated blindly."""
-        headers = dict(BINARY_ACCEPT if raw else JSON_ACCEPT)
+        return self._call(method, path, None, params=params, json=json, data=data, files=files)
+
+    def download(self, path, handle):
+        """GET a file (the certificate export) into handle, a binary file opened for writing, in chunks of
+        CHUNK_BYTES and at most MAX_DOWNLOAD_BYTES; returns the number of bytes written."""
+        return self._call('GET', path, handle)
+
+    def _call(self, method, path, sink, **kwargs):
+        headers = dict(BINARY_ACCEPT if sink is not None else JSON_ACCEPT)
         headers.update(self._bearer())
-        kwargs = dict(params=params, json=json, data=data, files=files)
+        write = method in WRITE_METHODS
         try:
-            response = self._send(method, path, write=method in WRITE_METHODS, headers=headers, **kwargs)
+            return self._send(method, path, write=write, headers=headers, sink=sink, **kwargs)
         except ApinizerError as exc:
             if exc.status != 401 or exc.error != 'token_expired':
                 raise
@@ -382,14 +498,13 @@ class ApinizerClient(object):
                                 '(APINIZER_USERNAME / APINIZER_PASSWORD).' % (exc.short, method, path))
                 raise
             headers.update(self._bearer(renew=True))
-            response = self._send(method, path, write=method in WRITE_METHODS, headers=headers, **kwargs)
-        if raw:
-            return response.content
-        return _json_or_empty(response)
+            return self._send(method, path, write=write, headers=headers, sink=sink, **kwargs)
 
-    def _send(self, method, path, write, **kwargs):
-        """Send with bounded retries. 429/503 are repeated for any method (the server did not process the call);
-        502/504 and lost connections only for reads: a write whose outcome is unknown is never repeated here."""
+    def _send(self, method, path, write, sink=None, **kwargs):
+        """Send with bounded retries and return the answer read (see _answer). 429/503 are repeated for any
+        method (the server did not process the call); 502/504 and lost connections only for reads: a write whose
+        outcome is unknown is never repeated here. An answer that is not the API's is not repeated either.
+        Redirects are never followed: the token goes to the url given and nowhere else."""
         attempt = 0
         while True:
             attempt += 1
@@ -400,12 +515,9 @@ class ApinizerClient(object):
             try:
                 # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override Session.verify otherwise.
                 response = self.session.request(method, self.base_url + path, timeout=self.timeout,
-                                                verify=self._verify, **kwargs)
+                                                verify=self._verify, stream=True, allow_redirects=False, **kwargs)
             except requests.exceptions.SSLError as exc:
-                raise ApinizerError(self._scrub(
-                    'The TLS handshake with %s failed on %s %s: %s. If a private CA signed the server certificate, '
-                    'set ca_path (APINIZER_CA_PATH) to it; if the server asks for a client certificate, set '
-                    'client_cert and client_key.' % (self.base_url, method, path, exc)), method=method, path=path)
+                raise ApinizerError(self._scrub(self._tls_failure(method, path, exc)), method=method, path=path)
             except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL) as exc:
                 # Nothing was sent; requests' own text could quote a header value, so it is not passed on.
                 raise ApinizerError('%s %s could not be sent: %s is not valid (check url, token, username and password).'
@@ -414,9 +526,17 @@ class ApinizerClient(object):
             except requests.exceptions.RequestException as exc:
                 failure = self._connection_failure(method, path, exc)
             else:
-                if 200 <= response.status_code < 300:
-                    return response
-                failure = self._http_failure(response, method, path)
+                try:
+                    if 200 <= response.status_code < 300:
+                        return self._answer(response, method, path, sink, write)
+                    if 300 <= response.status_code < 400:
+                        raise self._not_the_api(method, path, response.status_code, 'a redirect to %s'
+                                                % _location(response), REDIRECT_HINT, write)
+                    failure = self._http_failure(response, method, path)
+                except requests.exceptions.RequestException as exc:
+                    failure = self._connection_failure(method, path, exc, reading=True)
+                finally:
+                    response.close()
             if not _should_retry(failure, write) or attempt > self.retries:
                 if attempt > 1:
                     failure.set_message(failure.message + ' Gave up after %d attempts (option retries=%d).'
@@ -427,34 +547,153 @@ class ApinizerClient(object):
                 self._pause.extend(wait, self)
             self._sleep(wait)
 
+    def _answer(self, response, method, path, sink, write):
+        """A 2xx answer, read within its limit: the JSON object, or for a download (sink) the bytes written into
+        sink. Anything else the API does not answer raises ApinizerError (see _not_the_api)."""
+        status = response.status_code
+
+        def refuse(what, hint=PROXY_HINT):
+            return self._not_the_api(method, path, status, what, hint, write)
+
+        media = _media_type(response)
+        download = sink is not None and not JSON_MEDIA_RE.match(media)
+        limit = MAX_DOWNLOAD_BYTES if download else MAX_JSON_BYTES
+        declared = _declared_length(response)
+        if declared is not None and declared > limit:
+            raise refuse(_too_large(limit, download, 'it declared %s' % _size(declared)), TOO_LARGE_HINT)
+        if download:
+            sink.seek(0)
+            sink.truncate()
+            if media in HTML_MEDIA_TYPES:
+                raise refuse(_describe_html(_read_limited(response, ERROR_BODY_BYTES)[0]))
+            if not _read_limited(response, limit, sink)[1]:
+                raise refuse(_too_large(limit, download, 'it went on'), TOO_LARGE_HINT)
+            return sink.tell()
+        data, complete = _read_limited(response, limit)
+        if not complete:
+            raise refuse(_too_large(limit, download, 'it went on'), TOO_LARGE_HINT)
+        if status == 204 and not data:
+            return {}
+        if _is_html(response, data):
+            raise refuse(_describe_html(data))
+        if media and not JSON_MEDIA_RE.match(media):
+            raise refuse('Content-Type %s (%s) where application/json was asked for' % (media, _size(len(data))))
+        if not data or data.isspace():
+            raise refuse('an empty body where JSON was expected')
+        body, problem = _parse_json(data)
+        if problem:
+            raise refuse('a body that %s' % problem, None)
+        if not isinstance(body, dict):
+            raise refuse('JSON that is not an object (%s)' % type(body).__name__, None)
+        if body.get('success') is False and not isinstance(body.get('deploymentResult'), dict):
+            # A write's failed deployment comes as a deploymentResult, which the executor reads; this is not one.
+            raise refuse('"success": false (%s)' % _envelope_message(body),
+                         'The server says the call failed, without an error status.')
+        if sink is not None:
+            raise refuse('JSON where the file it exports was asked for', None)
+        return body
+
+    def _not_the_api(self, method, path, status, what, hint, write):
+        """The error for an answer that is not what the API answers: it names the call and what came instead; for
+        a write, the outcome is unknown (the executor reads the object again and converges)."""
+        message = 'The Apinizer API answered %s %s (status %s) with %s.' % (method, path, status, what)
+        if hint:
+            message += ' ' + hint
+        if write:
+            message += ' The outcome of this write is unknown.'
+        return ApinizerError(self._scrub(message), status=status, description=self._scrub(what), method=method,
+                             path=path, outcome_unknown=write)
+
     def _wait_seconds(self, failure, attempt):
         if failure.retry_after is not None:
             return min(failure.retry_after, RETRY_AFTER_MAX_SECONDS)
         return min(BACKOFF_BASE_SECONDS * (2 ** (attempt - 1)), BACKOFF_MAX_SECONDS)
 
     def _http_failure(self, response, method, path):
-        body = _json_or_empty(response)
-        error = body.get('error') if isinstance(body, dict) else None
-        description = body.get('error_description') if isinstance(body, dict) else None
+        """The ApinizerError of an error answer, of which at most ERROR_BODY_BYTES are read: the API's JSON error,
+        or a description of what came instead (an HTML page from a proxy, say)."""
+        data, complete = _read_limited(response, ERROR_BODY_BYTES)
+        body = _parse_json(data)[0] if complete and data and not data.isspace() else None
+        if not isinstance(body, dict):
+            body = {}
+        error = body.get('error') if isinstance(body.get('error'), str) else None
+        description = body.get('error_description') if isinstance(body.get('error_description'), str) else None
         if description is None and not body:
-            description = response.text[:200] or response.reason
+            if _is_html(response, data):
+                description = ('%s, not the API\'s JSON error: a proxy or load balancer in front of the API may '
+                               'have answered' % _describe_html(data))
+            else:
+                description = ' '.join(bytes(data[:200]).decode('utf-8', 'replace').split()) or response.reason
         status = response.status_code
+        validation_errors = body.get('validation_errors')
         return ApinizerError(self._scrub(_explain(status, error, description, method, path)), status=status,
                              error=error, description=self._scrub(description or ''), method=method, path=path,
                              outcome_unknown=method in WRITE_METHODS and status in RETRY_READ_STATUSES,
-                             validation_errors=body.get('validation_errors') if isinstance(body, dict) else None,
-                             retry_after=_retry_after_seconds(response, body) if status == 429 else None)
+                             validation_errors=validation_errors if isinstance(validation_errors, list) else None,
+                             retry_after=_retry_after_seconds(response, body) if status == 429 else None,
+                             api_answer=bool(body))
 
-    def _connection_failure(self, method, path, exc):
+    def _connection_failure(self, method, path, exc, reading=False):
         # A connect failure sent nothing; a read timeout or a dropped connection may have left a write done.
-        sent = not isinstance(exc, requests.exceptions.ConnectTimeout) and not _is_connect_error(exc)
+        sent = reading or (not isinstance(exc, requests.exceptions.ConnectTimeout) and not _is_connect_error(exc))
         if isinstance(exc, requests.exceptions.Timeout):
             message = '%s %s timed out after %s seconds (option timeout).' % (method, path, _seconds(self.timeout))
+        elif reading:
+            message = 'The answer to %s %s broke off before its end: %s.' % (method, path, exc)
         else:
             message = 'Could not reach the Apinizer API for %s %s at %s: %s.' % (method, path, self.base_url, exc)
         if sent and method in WRITE_METHODS:
             message += ' The outcome of this write is unknown.'
         return ApinizerError(self._scrub(message), method=method, path=path, outcome_unknown=sent and method in WRITE_METHODS)
+
+    def _tls_failure(self, method, path, exc):
+        """The message of a failed TLS handshake: what was wrong with the server's certificate, when that is what
+        failed, and the option that fixes it."""
+        verification = _cause(exc, ssl.SSLCertVerificationError)
+        start = 'The TLS handshake with %s failed on %s %s: ' % (self.base_url, method, path)
+        if verification is None:
+            # ssl's own error says what failed; the wrappers around it only repeat the url.
+            return (start + '%s. If a private CA signed the server certificate, set ca_path (APINIZER_CA_PATH) to it; '
+                    'if the server asks for a client certificate, set client_cert and client_key.'
+                    % (_cause(exc, ssl.SSLError) or exc))
+        code = getattr(verification, 'verify_code', None)
+        cause = 'certificate verify failed: %s' % (getattr(verification, 'verify_message', None) or verification)
+        insecure = 'validate_certs=false (APINIZER_VALIDATE_CERTS) would skip the check, which is insecure.'
+        if code == CERT_HAS_EXPIRED:
+            return (start + "the server's certificate has expired (%s). Renew the certificate of the management API "
+                    "on the server; ca_path cannot help, and %s" % (cause, insecure))
+        if code == CERT_NOT_YET_VALID:
+            return (start + "the server's certificate is not valid yet (%s). Check the clocks of this host and of the "
+                    "server; %s" % (cause, insecure))
+        if code in HOSTNAME_MISMATCH_CODES:
+            host = urlsplit(self.base_url).hostname
+            names = self._certificate_names()
+            return (start + "the server's certificate is not valid for host %s%s (%s). Set url (APINIZER_URL) to a "
+                    "host name the certificate holds, or have it issued for %s; ca_path cannot help, and %s"
+                    % (host, ' -- it holds %s' % ', '.join(names) if names else '', cause, host, insecure))
+        if code in UNTRUSTED_ISSUER_CODES:
+            return (start + "the server's certificate is not signed by a CA this host trusts (%s). Set ca_path "
+                    "(APINIZER_CA_PATH) to the CA that signed it." % cause)
+        return (start + "the server's certificate could not be verified (%s). If a private CA signed it, set ca_path "
+                "(APINIZER_CA_PATH) to it." % cause)
+
+    def _certificate_names(self):
+        """The host names and addresses the server's certificate holds, read without verification for the message
+        of a host name mismatch; [] when they cannot be read."""
+        parts = urlsplit(self.base_url)
+        if not _pem.HAS_CRYPTOGRAPHY:
+            return []
+        try:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            with socket.create_connection((parts.hostname, parts.port or 443), timeout=min(self.timeout, 5)) as raw:
+                with context.wrap_socket(raw, server_hostname=parts.hostname) as connection:
+                    der = connection.getpeercert(binary_form=True)
+            return _certificate_host_names(der) if der else []
+        except (OSError, ValueError, CollectionError):
+            # Only a better message is lost.
+            return []
 
     def get(self, path, params=None):
         return self.request('GET', path, params=params)
@@ -487,6 +726,43 @@ class ApinizerClient(object):
 
 class Literal(str):
     """A path segment that is not percent-encoded."""
+
+
+TOO_LARGE_HINT = 'No answer of the API is that large: check url and any proxy in front of the API.'
+PROXY_HINT = ('Something other than the API answered -- a proxy, a load balancer or a login page in front of it: check that '
+              'url (option url / APINIZER_URL) is the address of the API Ops endpoints.')
+REDIRECT_HINT = ('The modules do not follow redirects, so the token never goes to another address: set url (option url '
+                 '/ APINIZER_URL) to the address the API answers at.')
+
+
+def _too_large(limit, download, how):
+    return ('a body larger than %s, the limit for %s (%s); it was not read further'
+            % (_size(limit), 'a download' if download else 'a JSON answer', how))
+
+
+def _cause(exc, kind):
+    """The first exception of class kind among the causes of exc (requests wraps urllib3's, which wraps ssl's), or
+    None."""
+    seen, pending = set(), [exc]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kind) and current is not exc:
+            return current
+        pending.extend([getattr(current, 'reason', None), current.__cause__, current.__context__])
+        pending.extend(current.args)
+    return None
+
+
+def _certificate_host_names(der):
+    """The DNS names and IP addresses of a certificate's subject alternative names, else its common names."""
+    certificate = _pem.load_certificates(der)[0]
+    for extension in certificate.extensions:
+        if extension.oid.dotted_string == '2.5.29.17':
+            return [str(name.value) for name in extension.value]
+    return [attribute.value for attribute in certificate.subject if attribute.oid.dotted_string == '2.5.4.3']
 
 
 def _should_retry(failure, write):

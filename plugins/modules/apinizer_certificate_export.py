@@ -115,10 +115,10 @@ files:
       sample: true
 """
 
-import io
 import os
 import tempfile
 import zipfile
+import zlib
 
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _pem
@@ -133,19 +133,31 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name
 
 
-def certificates_in_export(archive_bytes, name):
-    """{environment: DER bytes} from the export ZIP, whose entries are named <name>-<environment>.cer."""
+# No certificate comes near this size; a larger entry in the export is not read.
+MAX_CERTIFICATE_BYTES = 1024 * 1024
+
+
+def certificates_in_export(archive_file, name, where):
+    """{environment: DER bytes} from the export ZIP (a file object), whose entries are named
+    <name>-<environment>.cer; where names the call that answered it."""
     prefix = name + '-'
     found = {}
     try:
-        archive = zipfile.ZipFile(io.BytesIO(archive_bytes))
-    except zipfile.BadZipfile:
-        raise InvalidInput('The export of certificate %s is not a ZIP archive.' % name)
-    for entry in archive.namelist():
-        base = os.path.basename(entry)
-        if entry != base or not base.startswith(prefix) or not base.endswith('.cer'):
+        archive = zipfile.ZipFile(archive_file)
+    except (zipfile.BadZipfile, zipfile.LargeZipFile, ValueError):
+        raise TaskFailed('The export of certificate %s (%s) is not a ZIP archive.' % (name, where))
+    for entry in archive.infolist():
+        base = os.path.basename(entry.filename)
+        if entry.filename != base or not base.startswith(prefix) or not base.endswith('.cer'):
             continue
-        found[base[len(prefix):-len('.cer')]] = archive.read(entry)
+        if entry.file_size > MAX_CERTIFICATE_BYTES:
+            raise TaskFailed('The export of certificate %s (%s) holds %s of %d bytes, too large for a certificate.'
+                             % (name, where, base, entry.file_size))
+        try:
+            found[base[len(prefix):-len('.cer')]] = archive.read(entry)
+        except (zipfile.BadZipfile, zipfile.LargeZipFile, ValueError, EOFError, zlib.error, NotImplementedError) as exc:
+            raise TaskFailed('The export of certificate %s (%s) holds %s, which cannot be read: %s.'
+                             % (name, where, base, exc))
     return found
 
 
@@ -171,10 +183,10 @@ def write_if_different(module, path, content):
     return True
 
 
-def download_export(client, project, name):
-    """The export ZIP of one certificate."""
+def download_export(client, project, name, handle):
+    """The export ZIP of one certificate, streamed into handle (a temporary file)."""
     try:
-        return client.request('GET', _certificates.export_path(project, name), raw=True)
+        client.download(_certificates.export_path(project, name), handle)
     except ApinizerError as exc:
         if exc.is_not_found:
             raise TaskFailed('Certificate %s is not found in project %s (the server said: %s).'
@@ -188,7 +200,10 @@ def export(module):
     name, dest = params['name'], params['dest']
     check_name(name)
     client = ApinizerClient.from_module(module)
-    certificates = certificates_in_export(download_export(client, params['project'], name), name)
+    with tempfile.TemporaryFile() as handle:
+        download_export(client, params['project'], name, handle)
+        handle.seek(0)
+        certificates = certificates_in_export(handle, name, 'GET %s' % _certificates.export_path(params['project'], name))
     wanted = params['environments'] or sorted(certificates)
     missing = sorted(set(wanted) - set(certificates))
     if missing:

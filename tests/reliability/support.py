@@ -366,6 +366,7 @@ def files_under(*directories):
 
 GROUP_TITLES = [
     ('faults', 'Faults'),
+    ('garbage-from-server', 'Garbage from the server'),
     ('bad-input', 'Bad input'),
     ('concurrency', 'Concurrency'),
     ('tls', 'TLS to the management API'),

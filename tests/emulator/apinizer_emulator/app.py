@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The Flask application: the /apiops/ API, the /_emulator/ control surface, and a WSGI layer for the
-request log and the request-level faults (latency, error answers, rate limits, dropped connections)."""
+request log and the request-level faults (latency, error answers, rate limits, dropped connections, garbage answers)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from werkzeug.exceptions import HTTPException
 from .api import FAULTS_ENVIRON_KEY, ApiOps, json_response
 from .config import EmulatorConfig
 from .errors import ApiError, default_error_for_status
-from .faults import FaultBook, FaultSpecError
+from . import garbage
+from .faults import GARBAGE_KINDS, FaultBook, FaultSpecError
 from .paths import decoded_path, redacted_query, wire_path
 from .store import Store, utc_now_iso
 
@@ -125,7 +126,10 @@ class RequestRecorder:
             _drop_connection(environ)
             start_response('502 Bad Gateway', [('Content-Length', '0')])
             return []
-        if decision.answer is not None:
+        if decision.answer is not None and decision.answer['kind'] in GARBAGE_KINDS:
+            # A huge_body answer is an iterator, made as it is sent: the entry is logged when it starts.
+            chunks = garbage.answer(decision.answer, environ, self.wsgi_app, recording_start_response)
+        elif decision.answer is not None:
             chunks = self._fault_answer(decision.answer)(environ, recording_start_response)
         else:
             app_iter = self.wsgi_app(environ, recording_start_response)

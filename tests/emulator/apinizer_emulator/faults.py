@@ -3,14 +3,19 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Fault injection: which requests get a wrong answer, a delay, a dropped connection or a failed deployment."""
+"""Fault injection: which requests get a wrong answer, a delay, a dropped connection, garbage in place of the API's
+answer (an HTML page, cut-off JSON, a redirect, a huge body, ...) or a failed deployment."""
 
 from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import urlsplit
 
-REQUEST_KINDS = ('status', 'latency', 'drop', 'rate_limit')
+# Answers that are not the API's: what a proxy, a broken server or a cut connection gives instead.
+GARBAGE_KINDS = ('html_page', 'truncated_json', 'success_false', 'wrong_content_type', 'empty_body', 'huge_body',
+                 'redirect')
+REQUEST_KINDS = ('status', 'latency', 'drop', 'rate_limit') + GARBAGE_KINDS
 KINDS = REQUEST_KINDS + ('deploy_failure', 'replace_create_fails')
 
 COMMON_FIELDS = ('kind', 'method', 'path', 'count')
@@ -22,7 +27,19 @@ KIND_FIELDS = {
     'rate_limit': ('retry_after', 'header'),
     'deploy_failure': ('environment', 'message'),
     'replace_create_fails': ('error_description',),
+    'html_page': ('status', 'title', 'processed'),
+    'truncated_json': ('keep',),
+    'success_false': ('message', 'processed'),
+    'wrong_content_type': ('content_type',),
+    'empty_body': ('status', 'processed'),
+    'huge_body': ('bytes', 'content_length', 'processed'),
+    'redirect': ('status', 'location', 'processed'),
 }
+# Garbage kinds that answer in place of the API, which processes the request first only with processed: true;
+# truncated_json and wrong_content_type always process it (they spoil the API's own answer).
+PROCESSED_FIELD_KINDS = ('html_page', 'success_false', 'empty_body', 'huge_body', 'redirect')
+MAX_HUGE_BODY_BYTES = 4 * 1024 ** 3
+DEFAULT_HUGE_BODY_BYTES = 300 * 1024 ** 2
 
 DEFAULT_DEPLOY_FAILURE_MESSAGE = 'Connection refused to gateway pod'
 DEFAULT_REPLACE_FAILURE_MESSAGE = 'Certificate could not be created after the old one was deleted'
@@ -117,11 +134,64 @@ def _validate_kind_fields(kind, spec):
             raise FaultSpecError('message must be a non-empty string')
         fields['environment'] = environment
         fields['message'] = message
+    elif kind in GARBAGE_KINDS:
+        fields.update(_validate_garbage_fields(kind, spec))
     else:
         description = spec.get('error_description', DEFAULT_REPLACE_FAILURE_MESSAGE)
         if not isinstance(description, str) or not description:
             raise FaultSpecError('error_description must be a non-empty string')
         fields['error_description'] = description
+    return fields
+
+
+def _validate_garbage_fields(kind, spec):
+    fields = {}
+    if kind in PROCESSED_FIELD_KINDS:
+        processed = spec.get('processed', False)
+        if not isinstance(processed, bool):
+            raise FaultSpecError('processed must be true or false')
+        fields['processed'] = processed
+    if kind in ('html_page', 'empty_body', 'redirect'):
+        low, high, default = {'html_page': (200, 599, 502), 'empty_body': (200, 299, 200), 'redirect': (300, 399, 302)}[kind]
+        status = spec.get('status', default)
+        if not _is_int(status) or not low <= status <= high:
+            raise FaultSpecError('status must be an integer HTTP status from %d to %d' % (low, high))
+        fields['status'] = status
+    if kind == 'html_page':
+        title = spec.get('title')
+        if title is not None and not isinstance(title, str):
+            raise FaultSpecError('title must be a string')
+        fields['title'] = title
+    elif kind == 'truncated_json':
+        keep = spec.get('keep', 0.5)
+        if not _is_number(keep) or not 0 <= keep < 1:
+            raise FaultSpecError('keep must be a number from 0 up to (not including) 1: the share of the answer sent')
+        fields['keep'] = keep
+    elif kind == 'success_false':
+        message = spec.get('message', 'Operation failed')
+        if message is not None and not isinstance(message, str):
+            raise FaultSpecError('message must be a string or null')
+        fields['message'] = message
+    elif kind == 'wrong_content_type':
+        content_type = spec.get('content_type', 'text/plain; charset=utf-8')
+        if not isinstance(content_type, str) or not content_type.strip():
+            raise FaultSpecError('content_type must be a non-empty string')
+        fields['content_type'] = content_type
+    elif kind == 'huge_body':
+        size = spec.get('bytes', DEFAULT_HUGE_BODY_BYTES)
+        if not _is_int(size) or not 64 <= size <= MAX_HUGE_BODY_BYTES:
+            raise FaultSpecError('bytes must be an integer from 64 to %d' % MAX_HUGE_BODY_BYTES)
+        content_length = spec.get('content_length', True)
+        if not isinstance(content_length, bool):
+            raise FaultSpecError('content_length must be true or false')
+        fields['bytes'] = size
+        fields['content_length'] = content_length
+    elif kind == 'redirect':
+        location = spec.get('location')
+        parts = urlsplit(location) if isinstance(location, str) else None
+        if parts is None or parts.scheme not in ('http', 'https') or not parts.netloc:
+            raise FaultSpecError('location must be an http:// or https:// URL (the request path is appended to it)')
+        fields['location'] = location.rstrip('/')
     return fields
 
 

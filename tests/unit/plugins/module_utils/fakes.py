@@ -27,7 +27,7 @@ class ScriptedServer(object):
         self.script = list(script or [])
         self.calls = []
 
-    def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
+    def request(self, method, path, params=None, json=None, data=None, files=None):
         self.calls.append(dict(method=method, path=path, params=params, json=json, data=data, files=files))
         assert self.script, 'unexpected request %s %s' % (method, path)
         expected_method, expected_path, answer = self.script.pop(0)
@@ -52,8 +52,8 @@ class FakeClient(ApinizerClient):
     def __init__(self, script=None):  # pylint: disable=super-init-not-called
         self.server = ScriptedServer(script)
 
-    def request(self, method, path, params=None, json=None, data=None, files=None, raw=False):
-        return self.server.request(method, path, params=params, json=json, data=data, files=files, raw=raw)
+    def request(self, method, path, params=None, json=None, data=None, files=None):
+        return self.server.request(method, path, params=params, json=json, data=data, files=files)
 
     @property
     def calls(self):

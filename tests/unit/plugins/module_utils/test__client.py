@@ -6,12 +6,16 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import io
 import json
+import ssl
 from collections import namedtuple
 
 import pytest
 import requests
+import urllib3
 from requests.adapters import BaseAdapter
+from urllib3.response import HTTPResponse
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _client
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import (
@@ -43,11 +47,15 @@ class ScriptedAdapter(BaseAdapter):
         if isinstance(step, Exception):
             raise step
         status, body = step[0], step[1]
-        headers = step[2] if len(step) > 2 else {}
+        headers = dict(step[2]) if len(step) > 2 else {}
+        if not isinstance(body, bytes):
+            body = json.dumps(body).encode('utf-8')
+            headers.setdefault('Content-Type', 'application/json')
+        # A streamed answer, as requests' own HTTPAdapter builds it: read through raw.
         response = requests.Response()
         response.status_code = status
         response.headers.update(headers)
-        response._content = body if isinstance(body, bytes) else json.dumps(body).encode('utf-8')
+        response.raw = HTTPResponse(body=io.BytesIO(body), headers=headers, status=status, preload_content=False)
         response.request = request
         response.url = request.url
         return response
@@ -250,9 +258,11 @@ def test_races_between_read_and_write_are_recognised(method, status, description
 
 
 def test_each_call_asks_for_the_media_type_its_endpoint_returns():
-    client, adapter = make_client([(200, {'resultList': []}), (200, b'PK\x03\x04zip'), (200, {'success': True})])[:2]
+    client, adapter = make_client([(200, {'resultList': []}), (200, b'PK\x03\x04zip', {'Content-Type': 'application/octet-stream'}),
+                                   (200, {'success': True})])[:2]
     client.get('/apiops/projects/p/certificates/')
-    assert client.request('GET', '/apiops/projects/p/certificates/c/export/', raw=True) == b'PK\x03\x04zip'
+    handle = io.BytesIO()
+    assert client.download('/apiops/projects/p/certificates/c/export/', handle) == 7 and handle.getvalue() == b'PK\x03\x04zip'
     client.request('POST', '/apiops/projects/p/keys/', json={'name': 'k'})
     accepted = [request.headers['Accept'] for request in adapter.sent]
     assert accepted == ['application/json', 'application/octet-stream, application/json;q=0.5', 'application/json']
@@ -434,3 +444,257 @@ def test_renewal_is_tried_once_and_a_static_token_that_expires_says_so():
                                  '/apiops/projects/p/keys/k/: give a token that lives longer than the run, or username '
                                  'and password, which the modules renew (APINIZER_USERNAME / APINIZER_PASSWORD).')
     assert TOKEN not in str(caught.value)
+
+
+# --- answers that are not the API's ---------------------------------------------------------------------------------
+
+CERT = '/apiops/projects/p/certificates/c/'
+PROXY_PAGE = (b'<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>'
+              b'<hr><center>nginx</center></body></html>')
+HTML = {'Content-Type': 'text/html; charset=utf-8'}
+
+
+@pytest.mark.parametrize('answer, expected', [
+    pytest.param((200, b'<!DOCTYPE html><html><head><title>Sign in &amp; continue</title></head></html>', HTML),
+                 'with an HTML page titled "Sign in & continue". Something other than the API answered -- a proxy, a '
+                 'load balancer or a login page in front of it: check that url (option url / APINIZER_URL) is the '
+                 'address of the API Ops endpoints.', id='html-login-page'),
+    pytest.param((200, b'<html><body>no type</body></html>'), 'with an HTML page.', id='html-without-content-type'),
+    pytest.param((200, b'{"success": true, "resultList": [{"name": "c", "descr', {'Content-Type': 'application/json'}),
+                 'with a body that is JSON that breaks off after 53 bytes: the answer was cut short.', id='truncated'),
+    pytest.param((200, b'{"success": true,, "resultList": []}', {'Content-Type': 'application/json'}),
+                 'with a body that is not valid JSON (Expecting property name enclosed in double quotes at character '
+                 '17 of 36).',
+                 id='invalid-json'),
+    pytest.param((200, {'success': False, 'message': 'Project is locked'}),
+                 'with "success": false (Project is locked). The server says the call failed, without an error status.',
+                 id='success-false'),
+    pytest.param((200, {'success': False}), 'with "success": false (no message).', id='success-false-bare'),
+    pytest.param((200, b'{"success": true, "resultList": []}', {'Content-Type': 'text/plain'}),
+                 'with Content-Type text/plain (35 bytes) where application/json was asked for.', id='wrong-type'),
+    pytest.param((200, b'', {'Content-Type': 'application/json'}), 'with an empty body where JSON was expected.',
+                 id='empty'),
+    pytest.param((200, [{'name': 'c'}]), 'with JSON that is not an object (list).', id='a-list'),
+    pytest.param((200, b'[' * 100000 + b']' * 100000, {'Content-Type': 'application/json'}),
+                 'with a body that is not usable JSON (nested too deeply).', id='too-deep'),
+    pytest.param((302, b'', {'Location': 'https://sso.other.test:8443/login?next=/apiops&sid=s3cr3t'}),
+                 'with a redirect to https://sso.other.test:8443/login. The modules do not follow redirects, so the '
+                 'token never goes to another address: set url (option url / APINIZER_URL) to the address the API '
+                 'answers at.', id='redirect'),
+])
+def test_an_answer_that_is_not_the_api_s_fails_naming_the_call_and_is_not_repeated(answer, expected):
+    client, adapter, waits = make_client([answer], retries=3)
+    with pytest.raises(ApinizerError) as caught:
+        client.get(CERT)
+    message = str(caught.value)
+    assert message.startswith('The Apinizer API answered GET %s (status %d) ' % (CERT, answer[0])), message
+    assert expected in message, message
+    assert 'unknown' not in message and not caught.value.outcome_unknown and not caught.value.is_not_found
+    assert len(adapter.sent) == 1 and waits == []
+    assert 's3cr3t' not in message and '<' not in message
+
+
+def test_an_html_page_saying_not_found_does_not_mean_absent():
+    page = b'<html><head><title>Page not found</title></head></html>'
+    for status in (400, 404):
+        client = make_client([(status, page, HTML)]).client
+        with pytest.raises(ApinizerError) as caught:
+            client.get_optional(CERT)
+        assert not caught.value.is_not_found and 'Page not found' in str(caught.value)
+
+
+def test_a_write_answered_with_garbage_has_an_unknown_outcome_for_the_executor_to_resolve():
+    client, adapter = make_client([(200, PROXY_PAGE, HTML)])[:2]
+    with pytest.raises(ApinizerError) as caught:
+        client.request('POST', '/apiops/projects/p/certificates/', data={'a': 'b'})
+    assert caught.value.outcome_unknown is True and not caught.value.is_race
+    assert str(caught.value).endswith('The outcome of this write is unknown.')
+    assert len(adapter.sent) == 1
+
+
+def test_a_redirect_is_not_followed_and_takes_no_token_elsewhere():
+    client, adapter = make_client([(307, b'', {'Location': 'http://elsewhere.test/apiops/'}), (200, {'ok': True})])[:2]
+    with pytest.raises(ApinizerError) as caught:
+        client.request('PUT', CERT, json={})
+    assert caught.value.status == 307 and caught.value.outcome_unknown
+    assert [request.url for request in adapter.sent] == [BASE + CERT]
+    assert adapter.send_kwargs[0]['stream'] is True
+
+
+def test_a_failed_deployment_reported_with_success_false_reaches_the_executor():
+    answer = {'success': False, 'deploymentResult': {'success': False, 'environmentResults': []}}
+    client = make_client([(200, answer)]).client
+    assert client.request('POST', '/apiops/projects/p/keys/', json={}) == answer
+
+
+def test_a_204_without_body_is_an_empty_answer():
+    assert make_client([(204, b'')]).client.request('DELETE', '/apiops/projects/p/keys/k/') == {}
+
+
+def test_the_token_endpoint_answered_by_a_proxy_is_not_a_write():
+    client = make_client([(200, PROXY_PAGE, HTML)], token=None, username='u', password=PASSWORD).client
+    with pytest.raises(ApinizerError) as caught:
+        client.get(CERT)
+    message = str(caught.value)
+    assert message.startswith('The Apinizer API answered POST /apiops/auth/token (status 200) with an HTML page titled '
+                              '"502 Bad Gateway".'), message
+    assert 'unknown' not in message and PASSWORD not in message
+
+
+def test_an_html_error_page_is_described_not_quoted_and_a_read_is_still_retried():
+    client, adapter = make_client([(502, PROXY_PAGE, HTML)] * 2, retries=1)[:2]
+    with pytest.raises(ApinizerError) as caught:
+        client.get(CERT)
+    assert str(caught.value) == (
+        'The Apinizer server failed (502 error: an HTML page titled "502 Bad Gateway", not the API\'s JSON error: a '
+        'proxy or load balancer in front of the API may have answered) on GET %s. Gave up after 2 attempts (option '
+        'retries=1).' % CERT)
+    assert len(adapter.sent) == 2
+
+
+class Endless(io.RawIOBase):
+    """A body that never ends; counts what was read from it."""
+
+    def __init__(self):
+        super(Endless, self).__init__()
+        self.served = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        buffer[:] = b' ' * len(buffer)
+        self.served += len(buffer)
+        return len(buffer)
+
+
+def endless_answer(adapter, headers):
+    """Make the adapter's next answer an endless body."""
+    body = Endless()
+    original = adapter.send
+
+    def send(request, **kwargs):
+        response = original(request, **kwargs)
+        response.raw = HTTPResponse(body=body, headers=headers, status=200, preload_content=False)
+        response.headers.update(headers)
+        return response
+    adapter.send = send
+    return body
+
+
+def test_a_json_answer_larger_than_the_limit_is_refused_after_reading_the_limit(monkeypatch):
+    monkeypatch.setattr(_client, 'MAX_JSON_BYTES', 1024 * 1024)
+    client, adapter = make_client([(200, b'')])[:2]
+    body = endless_answer(adapter, {'Content-Type': 'application/json'})
+    with pytest.raises(ApinizerError) as caught:
+        client.get(CERT)
+    assert str(caught.value) == (
+        'The Apinizer API answered GET %s (status 200) with a body larger than 1 MiB, the limit for a JSON answer (it '
+        'went on); it was not read further. No answer of the API is that large: check url and any proxy in front of '
+        'the API.' % CERT)
+    assert body.served < 2 * 1024 * 1024
+
+
+def test_a_declared_length_beyond_the_limit_is_refused_before_reading():
+    client, adapter = make_client([(200, b'')])[:2]
+    body = endless_answer(adapter, {'Content-Type': 'application/json', 'Content-Length': str(300 * 1024 * 1024)})
+    with pytest.raises(ApinizerError) as caught:
+        client.request('POST', '/apiops/projects/p/keys/', json={})
+    assert ('with a body larger than 64 MiB, the limit for a JSON answer (it declared 300 MiB); it was not read '
+            'further.') in str(caught.value), str(caught.value)
+    assert caught.value.outcome_unknown and body.served == 0
+
+
+def test_an_error_answer_is_read_only_as_far_as_needed():
+    client, adapter = make_client([(500, b'')], retries=0)[:2]
+    body = endless_answer(adapter, {'Content-Type': 'text/plain'})
+    with pytest.raises(ApinizerError) as caught:
+        client.get(CERT)
+    assert caught.value.status == 500 and body.served <= 4 * _client.ERROR_BODY_BYTES
+
+
+def test_a_download_streams_into_the_file_within_its_limit(monkeypatch):
+    monkeypatch.setattr(_client, 'MAX_DOWNLOAD_BYTES', 1024 * 1024)
+    zipped = {'Content-Type': 'application/octet-stream'}
+    client, adapter = make_client([(200, b'')])[:2]
+    body = endless_answer(adapter, zipped)
+    handle = io.BytesIO()
+    with pytest.raises(ApinizerError) as caught:
+        client.download(CERT + 'export/', handle)
+    assert 'with a body larger than 1 MiB, the limit for a download (it went on)' in str(caught.value)
+    assert len(handle.getvalue()) <= 1024 * 1024 and body.served < 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize('answer, expected', [
+    ((200, PROXY_PAGE, HTML), 'with an HTML page titled "502 Bad Gateway".'),
+    ((200, {'success': False, 'error_description': 'Export failed'}), 'with "success": false (Export failed).'),
+    ((200, {'success': True}), 'with JSON where the file it exports was asked for.'),
+])
+def test_a_download_answered_with_something_else_fails(answer, expected):
+    with pytest.raises(ApinizerError) as caught:
+        make_client([answer]).client.download(CERT + 'export/', io.BytesIO())
+    assert expected in str(caught.value)
+
+
+def test_an_answer_that_breaks_off_is_a_lost_answer():
+    client, adapter = make_client([(200, b'')], retries=0)[:2]
+    original = adapter.send
+
+    def send(request, **kwargs):
+        response = original(request, **kwargs)
+        response.raw = HTTPResponse(body=io.BytesIO(b'{"success"'), status=200, preload_content=False,
+                                    headers={'Content-Type': 'application/json', 'Content-Length': '100'})
+        return response
+    adapter.send = send
+    with pytest.raises(ApinizerError) as caught:
+        client.request('POST', '/apiops/projects/p/keys/', json={})
+    assert str(caught.value).startswith('The answer to POST /apiops/projects/p/keys/ broke off before its end: ')
+    assert caught.value.outcome_unknown
+
+
+# --- TLS ------------------------------------------------------------------------------------------------------------
+
+def verification_error(code, text):
+    cause = ssl.SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: %s' % text)
+    cause.verify_code, cause.verify_message = code, text
+    return requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(None, '/', urllib3.exceptions.SSLError(cause)))
+
+
+START = 'The TLS handshake with %s failed on GET %s: ' % (BASE, CERT)
+
+
+@pytest.mark.parametrize('code, text, expected', [
+    (10, 'certificate has expired',
+     "the server's certificate has expired (certificate verify failed: certificate has expired). Renew the "
+     "certificate of the management API on the server; ca_path cannot help, and validate_certs=false "
+     "(APINIZER_VALIDATE_CERTS) would skip the check, which is insecure."),
+    (9, 'certificate is not yet valid', "the server's certificate is not valid yet (certificate verify failed: "
+     "certificate is not yet valid). Check the clocks of this host and of the server;"),
+    (62, "Hostname mismatch, certificate is not valid for 'apinizer.test'.",
+     "the server's certificate is not valid for host apinizer.test -- it holds localhost, 127.0.0.1 (certificate "
+     "verify failed: Hostname mismatch, certificate is not valid for 'apinizer.test'.). Set url (APINIZER_URL) to a "
+     "host name the certificate holds, or have it issued for apinizer.test; ca_path cannot help"),
+    (20, 'unable to get local issuer certificate', "the server's certificate is not signed by a CA this host trusts "
+     "(certificate verify failed: unable to get local issuer certificate). Set ca_path (APINIZER_CA_PATH) to the CA "
+     "that signed it."),
+])
+def test_a_certificate_the_client_refuses_is_explained(monkeypatch, code, text, expected):
+    monkeypatch.setattr(ApinizerClient, '_certificate_names', lambda client: ['localhost', '127.0.0.1'])
+    with pytest.raises(ApinizerError) as caught:
+        make_client([verification_error(code, text)]).client.get(CERT)
+    assert str(caught.value).startswith(START + expected), str(caught.value)
+
+
+def test_a_handshake_refused_for_another_reason_names_ca_path_and_the_client_certificate():
+    refused = requests.exceptions.SSLError('[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required')
+    with pytest.raises(ApinizerError) as caught:
+        make_client([refused]).client.get(CERT)
+    assert str(caught.value).startswith(START + '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED]')
+    assert 'set ca_path (APINIZER_CA_PATH)' in str(caught.value) and 'set client_cert and client_key' in str(caught.value)
+
+
+def test_the_host_names_of_a_certificate():
+    from apinizer_emulator import testcerts
+    issued = testcerts.make_certificate('server.test', dns_names=['server.test', 'alt.test'], ip_addresses=['127.0.0.2'])
+    assert _client._certificate_host_names(issued.cert_der) == ['server.test', 'alt.test', '127.0.0.2']
+    assert _client._certificate_host_names(testcerts.make_certificate('only-cn.test', dns_names=[]).cert_der) == ['only-cn.test']
