@@ -132,7 +132,8 @@ pebble_stop_pid() {
 
 pebble_stop() {
     local pebble=$PEBBLE_PID challtestsrv=$CHALLTESTSRV_PID
-    PEBBLE_PID= CHALLTESTSRV_PID=
+    PEBBLE_PID=''
+    CHALLTESTSRV_PID=''
     pebble_stop_pid "$pebble"
     pebble_stop_pid "$challtestsrv"
     [[ -z $pebble$challtestsrv ]] || echo "pebble and challtestsrv stopped"
