@@ -291,9 +291,11 @@ galaxy-importer: build $(RELEASE_STAMP)
 
 # The plugins' and roles' documentation, docs/docsite/extra-docs.yml and links.yml, and
 # the guides, as the docs site (and docs.ansible.com) will render them.
-docs-lint: arrange $(RELEASE_STAMP)
+# It loads the dependency community.crypto (galaxy.yml) too: from $(ACME_COLLECTIONS).
+docs-lint: arrange $(RELEASE_STAMP) $(ACME_STAMP)
 	@echo '==> antsibull-docs lint-collection-docs --plugin-docs'
-	cd $(COLLECTION) && $(RELEASE_BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(COLLECTION) && ANSIBLE_COLLECTIONS_PATH=$(ACME_COLLECTIONS) \
+	  $(RELEASE_BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 # The docs site: antsibull-docs renders the installed collection, Sphinx builds the HTML
 # in build/docsite/build/html, offline (intersphinx empty; warnings are errors).
