@@ -60,6 +60,10 @@ COLLECTION := $(BUILD)/ansible_collections/apinizer/apiops
 DIST := $(BUILD)/dist
 INSTALLED := $(BUILD)/collections
 SCRIPTS := $(ROOT)/tests/scripts
+# make acme and make lint: community.crypto, extracted from PyPI's ansible wheel (see acme below).
+ACME := $(ROOT)/build/acme
+ACME_COLLECTIONS := $(ACME)/collections
+ACME_STAMP := $(ACME_COLLECTIONS)/.extracted
 
 # With CORE set, only that core's venv: not also .venv, which `make test` put first in PATH.
 export PATH := $(BIN):$(subst $(ROOT)/.venv/bin:,,$(PATH))
@@ -67,7 +71,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration molecule ee awx demo reliability \
+TEST_STEPS := changelog-lint units sanity lint build integration molecule acme ee awx demo reliability \
   reuse galaxy-importer docs-lint docs emulator-reuse \
   units-2.16 integration-2.16 units-2.21 integration-2.21 sanity-2.21
 
@@ -83,6 +87,7 @@ help:
 	@echo 'make build           ansible-galaxy collection build + install of the tarball'
 	@echo 'make integration     ansible-test integration against the emulator'
 	@echo 'make molecule        molecule test of the apinizer_deploy role against the emulator'
+	@echo 'make acme            molecule test of the apinizer_acme role against pebble and the emulator'
 	@echo 'make ee              ansible-builder create of tests/ee/execution-environment.yml'
 	@echo 'make awx             examples/deploy.yml run as an AWX job would run it (ansible-runner)'
 	@echo 'make reliability     faults, bad input, concurrency, TLS, secret hygiene: writes build/reports/reliability.md'
@@ -156,16 +161,20 @@ sanity: arrange
 
 # The JSON schemas ansible-lint validates against are the ones its pinned release
 # ships; it does not refresh them from the network.
-lint: venv
+# community.crypto (for the role apinizer_acme) from $(ACME_COLLECTIONS): ansible-lint finds it
+# installed there and asks Galaxy for nothing.
+lint: venv $(ACME_STAMP)
 	@echo '==> ansible-lint (production profile, .ansible-lint)'
-	ANSIBLE_LINT_SKIP_SCHEMA_UPDATE=1 ansible-lint --nocolor
+	ANSIBLE_COLLECTIONS_PATH=$(ACME_COLLECTIONS) ANSIBLE_LINT_SKIP_SCHEMA_UPDATE=1 ansible-lint --nocolor
 
+# --no-deps: community.crypto (galaxy.yml, for the role apinizer_acme) is not fetched from Galaxy;
+# make acme takes it from PyPI's ansible wheel ($(ACME_COLLECTIONS)).
 build: arrange
 	@echo '==> ansible-galaxy collection build + install'
 	rm -rf $(DIST) $(INSTALLED)
 	$(SCRIPTS)/release_changelog.sh $(COLLECTION)
 	cd $(COLLECTION) && ansible-galaxy collection build --force --output-path $(DIST)
-	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) ansible-galaxy collection install --force \
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) ansible-galaxy collection install --force --no-deps \
 	  --collections-path $(INSTALLED) $(DIST)/apinizer-apiops-*.tar.gz
 	$(SCRIPTS)/check_installed.sh $(DIST) $(INSTALLED)
 
@@ -179,6 +188,33 @@ integration: arrange
 molecule: build
 	@echo '==> molecule test -s apinizer_deploy (the role against the emulator)'
 	$(SCRIPTS)/molecule.sh $(COLLECTION) $(INSTALLED)
+
+# The role apinizer_acme needs community.crypto: it comes from PyPI's ansible wheel (pinned with its
+# hash in tests/requirements/acme.txt; pip's cache keeps it), of which only
+# ansible_collections/community/crypto is extracted into build/acme/collections. No Galaxy access.
+$(ACME_STAMP): tests/requirements/acme.txt | $(VENV_STAMP)
+	@echo '==> community.crypto from PyPI'"'"'s ansible wheel (tests/requirements/acme.txt)'
+	rm -rf $(ACME)/wheels && $(BIN)/python -m pip download --quiet --no-deps --require-hashes \
+	  -r tests/requirements/acme.txt -d $(ACME)/wheels
+	$(BIN)/python $(SCRIPTS)/acme_collections.py $(ACME)/wheels/ansible-*.whl $(ACME_COLLECTIONS)
+	@touch $@
+
+# pebble and pebble-challtestsrv (Debian package pebble), installed when absent.
+.PHONY: pebble
+pebble:
+	@if ! command -v pebble > /dev/null || ! command -v pebble-challtestsrv > /dev/null; then \
+	  echo '==> apt-get install pebble (pebble and pebble-challtestsrv)'; \
+	  sudo=$$( (( $$(id -u) == 0 )) || echo sudo); \
+	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q pebble; \
+	fi
+
+# molecule test of the apinizer_acme role (extensions/molecule/apinizer_acme) against pebble
+# (real dns-01 and http-01 validation through pebble-challtestsrv) and the emulator, at -vvv,
+# then a scan of its output for key material; tests/scripts/acme.sh. About 2 minutes.
+.PHONY: acme
+acme: build pebble $(ACME_STAMP)
+	@echo '==> molecule test -s apinizer_acme (the role against pebble and the emulator)'
+	$(SCRIPTS)/acme.sh $(COLLECTION) $(INSTALLED) $(ACME_COLLECTIONS) $(ACME)
 
 # The execution environment definition tests/ee/execution-environment.yml: ansible-builder
 # create generates its build context with the built tarball, which must hold the
@@ -255,9 +291,11 @@ galaxy-importer: build $(RELEASE_STAMP)
 
 # The plugins' and roles' documentation, docs/docsite/extra-docs.yml and links.yml, and
 # the guides, as the docs site (and docs.ansible.com) will render them.
-docs-lint: arrange $(RELEASE_STAMP)
+# It loads the dependency community.crypto (galaxy.yml) too: from $(ACME_COLLECTIONS).
+docs-lint: arrange $(RELEASE_STAMP) $(ACME_STAMP)
 	@echo '==> antsibull-docs lint-collection-docs --plugin-docs'
-	cd $(COLLECTION) && $(RELEASE_BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	cd $(COLLECTION) && ANSIBLE_COLLECTIONS_PATH=$(ACME_COLLECTIONS) \
+	  $(RELEASE_BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 # The docs site: antsibull-docs renders the installed collection, Sphinx builds the HTML
 # in build/docsite/build/html, offline (intersphinx empty; warnings are errors).

@@ -48,7 +48,14 @@ status=0
         "$tools_bin/python" -m galaxy_importer.main "${tarballs[0]}"
 ) > "$log" 2>&1 || status=$?
 
-findings=$(grep -E '^(WARNING|ERROR|CRITICAL)\b|Traceback' "$log" || true)
+# The one finding let through: galaxy-importer lints with only the uploaded collection on
+# ANSIBLE_COLLECTIONS_PATH (it installs no galaxy.yml dependency), so ansible-lint cannot resolve
+# the modules of the dependency community.crypto in roles/apinizer_acme. make lint checks those
+# files with community.crypto installed.
+dependency='^WARNING: roles/apinizer_acme/tasks/[a-z]+\.yml:[0-9]+:[0-9]+: syntax-check\[unknown-module\]: '
+dependency+="couldn't resolve module/action 'community\.crypto\.[a-z_]+'\."
+findings=$(grep -E '^(WARNING|ERROR|CRITICAL)\b|Traceback' "$log" | grep -vE "$dependency" || true)
+allowed=$(grep -cE "$dependency" "$log" || true)
 grep -vE '^(Loading|Linting) ' "$log" | grep -vE '^(WARNING|ERROR|CRITICAL)\b' || true
 if (( status != 0 )) || [[ -n $findings ]] || ! grep -q '^Importer processing completed successfully' "$log"; then
     echo
@@ -56,4 +63,5 @@ if (( status != 0 )) || [[ -n $findings ]] || ! grep -q '^Importer processing co
     printf '%s\n' "$findings" >&2
     exit 1
 fi
-echo "galaxy-importer: $(basename "${tarballs[0]}") imports with no warning"
+echo "galaxy-importer: $(basename "${tarballs[0]}") imports with no warning" \
+    "(besides $allowed for community.crypto modules, a dependency galaxy-importer does not install)"

@@ -8,6 +8,9 @@
 #
 #   tests/scripts/molecule.sh COLLECTION_DIR COLLECTIONS_PATH [molecule test options...]
 #
+# MOLECULE_SCENARIO names another scenario (tests/scripts/acme.sh: apinizer_acme), and
+# EXTRA_COLLECTIONS_PATH adds collections the scenario needs after COLLECTIONS_PATH.
+#
 # The scenario runs from the collection installed from the built tarball (make build) in
 # COLLECTIONS_PATH, as a user runs it (docs/docsite/rst/guide_emulator.rst): from a project
 # directory of its own (build/molecule-project; molecule keeps .ansible/ there), with
@@ -22,7 +25,7 @@ set -euo pipefail
 collection=$(cd "$1" && pwd)
 collections=$(cd "$2" && pwd)
 shift 2
-scenario=apinizer_deploy
+scenario=${MOLECULE_SCENARIO:-apinizer_deploy}
 python=$(command -v python)
 
 if [[ ! -f $collections/ansible_collections/apinizer/apiops/roles/apinizer_deploy/tasks/main.yml ]]; then
@@ -37,13 +40,13 @@ fi
 project=$(dirname "$(dirname "$(dirname "$(dirname "$collection")")")")/molecule-project
 rm -rf "$project" && mkdir -p "$project"
 
-export ANSIBLE_COLLECTIONS_PATH=$collections
+export ANSIBLE_COLLECTIONS_PATH=$collections${EXTRA_COLLECTIONS_PATH:+:$EXTRA_COLLECTIONS_PATH}
 # Its own ephemeral directory per run; molecule removes what it made there on destroy.
 MOLECULE_EPHEMERAL_DIRECTORY=$(mktemp -d "${TMPDIR:-/tmp}/apinizer-molecule.XXXXXX")
 export MOLECULE_EPHEMERAL_DIRECTORY
 cleanup() {
     # Normally destroy has stopped the emulator already; this covers an interrupted run.
-    "$python" "$installed/extensions/molecule/$scenario/files/emulator_ctl.py" stop \
+    "$python" "$installed/extensions/molecule/apinizer_deploy/files/emulator_ctl.py" stop \
         "$MOLECULE_EPHEMERAL_DIRECTORY" > /dev/null 2>&1 || true
     rm -rf "$MOLECULE_EPHEMERAL_DIRECTORY"
 }
