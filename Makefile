@@ -71,7 +71,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration molecule acme ee awx demo reliability \
+TEST_STEPS := changelog-lint units sanity lint build integration integration-strict molecule acme ee awx demo reliability \
   reuse galaxy-importer docs-lint docs emulator-reuse \
   units-2.16 integration-2.16 units-2.21 integration-2.21 sanity-2.21
 
@@ -85,7 +85,8 @@ help:
 	@echo 'make sanity          ansible-test sanity (no ignore files)'
 	@echo 'make lint            ansible-lint, production profile'
 	@echo 'make build           ansible-galaxy collection build + install of the tarball'
-	@echo 'make integration     ansible-test integration against the emulator'
+	@echo 'make integration     ansible-test integration against the emulator (VARIANT=strict, EMULATOR_ARGS=...: a server variant)'
+	@echo 'make integration-strict  the same against the emulator'"'"'s strict profile (the other side of every variant switch)'
 	@echo 'make molecule        molecule test of the apinizer_deploy role against the emulator'
 	@echo 'make acme            molecule test of the apinizer_acme role against pebble and the emulator'
 	@echo 'make ee              ansible-builder create of tests/ee/execution-environment.yml'
@@ -178,9 +179,19 @@ build: arrange
 	  --collections-path $(INSTALLED) $(DIST)/apinizer-apiops-*.tar.gz
 	$(SCRIPTS)/check_installed.sh $(DIST) $(INSTALLED)
 
+# VARIANT=strict (a profile) and EMULATOR_ARGS='--not-found-status 404' (single switches) start the
+# emulator as another server variant (tests/emulator/README.md); the default run takes the default
+# side of every switch, integration-strict the other side.
+VARIANT ?=
+EMULATOR_ARGS ?=
+INTEGRATION_EMULATOR_ARGS = $(strip $(if $(VARIANT),--variant $(VARIANT)) $(EMULATOR_ARGS))
 integration: arrange
-	@echo '==> ansible-test integration (against the emulator; $(CORE_BANNER))'
-	$(SCRIPTS)/integration.sh $(COLLECTION) $(ANSIBLE_TEST_PYTHON)
+	@echo '==> ansible-test integration (against the emulator$(if $(INTEGRATION_EMULATOR_ARGS), $(INTEGRATION_EMULATOR_ARGS)); $(CORE_BANNER))'
+	EMULATOR_ARGS='$(INTEGRATION_EMULATOR_ARGS)' $(SCRIPTS)/integration.sh $(COLLECTION) $(ANSIBLE_TEST_PYTHON)
+
+.PHONY: integration-strict
+integration-strict:
+	@$(MAKE) integration VARIANT=strict
 
 # molecule test of the apinizer_deploy role (extensions/molecule/apinizer_deploy: default
 # driver, localhost, against the emulator), with the collection installed from the tarball.

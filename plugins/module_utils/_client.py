@@ -796,9 +796,10 @@ def unwrap_one(response):
 
 def jwk_update_params(jwk_update_action='nullify', jwk_update_scope=None):
     """Query of a certificate replace or key update. Newer servers read jwkUpdateAction, older ones
-    updateReferencedJwks; send both."""
+    updateReferencedJwks (and ignore the other); send both. Older servers require updateScope with
+    updateReferencedJwks=true, so an update without a scope asks for the narrower SAME_PROJECT."""
     params = dict(jwkUpdateAction=jwk_update_action.upper(),
                   updateReferencedJwks='true' if jwk_update_action == 'update' else 'false')
-    if jwk_update_scope:
-        params['updateScope'] = jwk_update_scope.upper()
+    if jwk_update_scope or jwk_update_action == 'update':
+        params['updateScope'] = (jwk_update_scope or 'same_project').upper()
     return params

@@ -89,6 +89,8 @@ options:
   jwk_update_scope:
     description:
       - Which JWKs are updated when O(jwk_update_action=update).
+      - Sent as C(updateScope). With O(jwk_update_action=update) and no scope, V(same_project) is sent, since older
+        servers refuse C(updateReferencedJwks=true) without one.
     type: str
     choices: [same_project, all_projects]
   force:

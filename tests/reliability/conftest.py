@@ -29,6 +29,7 @@ from apinizer_emulator.pytest_plugin import (  # noqa: E402,F401 pylint: disable
     apinizer_emulator,
     apinizer_emulator_projects,
     apinizer_emulator_server,
+    apinizer_emulator_variant,
 )
 
 import hygiene  # noqa: E402 pylint: disable=wrong-import-position

@@ -11,6 +11,9 @@
 #                                                  # EMULATOR_READ_ONLY_TOKEN, EMULATOR_PID
 #   emulator_stop                                  # safe to call more than once
 #
+# EMULATOR_ARGS, when set, adds options to the emulator's command line (split on white
+# space), e.g. EMULATOR_ARGS='--variant strict' or '--not-found-status 404': the server
+# variants of tests/emulator/README.md.
 # The emulator's output goes to WORK_DIR/emulator.log (emulator_log prints its tail).
 
 EMULATOR_PID=
@@ -37,6 +40,8 @@ PY
 emulator_start() {
     local emulator_dir=$1 work_dir=$3
     local port_file="$work_dir/emulator.port" port="" tries
+    local -a extra_args=()
+    read -r -a extra_args <<< "${EMULATOR_ARGS:-}"
     EMULATOR_PYTHON=$2
     EMULATOR_LOG="$work_dir/emulator.log"
     EMULATOR_TOKEN=$(emulator_token)
@@ -48,6 +53,7 @@ emulator_start() {
         --token "$EMULATOR_TOKEN" --read-only-token "$EMULATOR_READ_ONLY_TOKEN" \
         --project demo=production,staging,development \
         --project other=production,staging \
+        "${extra_args[@]}" \
         > "$EMULATOR_LOG" 2>&1 < /dev/null &
     EMULATOR_PID=$!
 
@@ -64,7 +70,7 @@ emulator_start() {
             if [[ $port =~ ^[0-9]+$ ]] && emulator_get_ok "http://127.0.0.1:$port/_emulator/health"; then
                 EMULATOR_URL="http://127.0.0.1:$port"
                 export EMULATOR_URL EMULATOR_TOKEN EMULATOR_READ_ONLY_TOKEN
-                echo "emulator (pid $EMULATOR_PID) listening on $EMULATOR_URL"
+                echo "emulator (pid $EMULATOR_PID) listening on $EMULATOR_URL${EMULATOR_ARGS:+ ($EMULATOR_ARGS)}"
                 return 0
             fi
         fi

@@ -11,7 +11,8 @@
 # COLLECTION_DIR hands them to the targets (apinizer_url, apinizer_token,
 # apinizer_read_only_token, apinizer_project), with apinizer_emulator_dir (the
 # emulator's package directory, for the test PKI apinizer_emulator.testcerts), and is
-# removed afterwards. The emulator
+# removed afterwards. EMULATOR_ARGS (e.g. '--variant strict') starts the emulator as
+# another server variant (tests/scripts/emulator.sh). The emulator
 # is stopped however this script ends. Runs locally, no containers; the modules run
 # with the Python that runs this script's "python" (make puts .venv/bin first in PATH).
 set -euo pipefail

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Makes the emulator's fixtures (tests/emulator/apinizer_emulator/pytest_plugin.py) available under tests/unit."""
+"""Makes the emulator's fixtures and its option --apinizer-emulator-variant (tests/emulator/apinizer_emulator/pytest_plugin.py)
+available under tests/unit."""
 
 from __future__ import annotations
 
@@ -19,4 +20,6 @@ from apinizer_emulator.pytest_plugin import (  # noqa: E402,F401 pylint: disable
     apinizer_emulator,
     apinizer_emulator_projects,
     apinizer_emulator_server,
+    apinizer_emulator_variant,
+    pytest_addoption,
 )

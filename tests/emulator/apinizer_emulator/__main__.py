@@ -16,6 +16,7 @@ import tempfile
 import threading
 
 from .config import DEFAULT_ADMIN_PROJECT, DEFAULT_TOKEN_TTL, EmulatorConfig
+from .variants import PROFILES, SWITCHES
 
 
 def _project(value):
@@ -50,8 +51,23 @@ def build_parser():
                         help='a project and its environments (repeatable; default: demo=production,staging,development)')
     parser.add_argument('--admin-project', default=DEFAULT_ADMIN_PROJECT,
                         help='name of the admin project, the only one with a truststore (default: admin)')
-    parser.add_argument('--omit-list-content', action='store_true',
-                        help='leave base64EncodedContent out of certificate lists (a GET of one certificate keeps it)')
+    variants = parser.add_argument_group(
+        'server variants', 'documented ways in which real servers differ; the default is the first side of each switch')
+    variants.add_argument('--variant', choices=list(PROFILES),
+                          help='a profile: "strict" takes the other side of every switch below; a switch given as well '
+                               'overrides it (default: default)')
+    variants.add_argument('--omit-list-content', action=argparse.BooleanOptionalAction, default=None,
+                          help='leave base64EncodedContent out of certificate lists (a GET of one certificate keeps it)')
+    variants.add_argument('--not-found-status', type=int, choices=SWITCHES['not_found_status'][2],
+                          help='status of a missing certificate or key: 400 bad_request (default) or 404 not_found')
+    variants.add_argument('--key-list-shape', choices=SWITCHES['key_list_shape'][2],
+                          help='key list entries: environmentId and content (newer, default) or environmentName with '
+                               'publicKey/privateKey (older)')
+    variants.add_argument('--jwk-query', choices=SWITCHES['jwk_query'][2],
+                          help='the JWK query a certificate replace or key update reads: jwkUpdateAction (newer, '
+                               'default), updateReferencedJwks (older), none (oldest)')
+    variants.add_argument('--strict-accept', action=argparse.BooleanOptionalAction, default=None,
+                          help="406 when the request's Accept does not admit the endpoint's media type")
     parser.add_argument('--token-ttl', type=int, default=DEFAULT_TOKEN_TTL, metavar='SECONDS',
                         help='lifetime of tokens issued by /apiops/auth/token (default: 3600)')
     parser.add_argument('--tls-cert', help='serve HTTPS with this certificate (PEM, may hold the chain)')
@@ -76,22 +92,27 @@ def write_port_file(path, port):
         raise
 
 
+def config_from_args(args):
+    """The EmulatorConfig of parsed command-line arguments; raises ValueError."""
+    projects = collections.OrderedDict(args.project) if args.project else None
+    return EmulatorConfig(
+        projects=projects, tokens=args.token, read_only_tokens=args.read_only_token, users=dict(args.user),
+        admin_project=args.admin_project, token_ttl=args.token_ttl,
+        tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca,
+        host=args.host, port=args.port, log_requests=args.log_requests,
+        variant=args.variant, **{name: getattr(args, name) for name in SWITCHES})
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     # Imported here so that --help works even where Flask is missing.
     from .server import EmulatorServer  # pylint: disable=import-outside-toplevel
 
-    projects = collections.OrderedDict(args.project) if args.project else None
     if not (args.token or args.read_only_token or args.user):
         sys.stderr.write('apinizer-emulator: give at least one --token, --read-only-token or --user\n')
         return 2
     try:
-        config = EmulatorConfig(
-            projects=projects, tokens=args.token, read_only_tokens=args.read_only_token, users=dict(args.user),
-            admin_project=args.admin_project, omit_list_content=args.omit_list_content, token_ttl=args.token_ttl,
-            tls_cert=args.tls_cert, tls_key=args.tls_key, tls_client_ca=args.tls_client_ca,
-            host=args.host, port=args.port, log_requests=args.log_requests)
-        server = EmulatorServer(config).start()
+        server = EmulatorServer(config_from_args(args)).start()
     except (OSError, ValueError, RuntimeError) as exc:
         sys.stderr.write('apinizer-emulator: %s\n' % exc)
         return 1

@@ -22,6 +22,14 @@ QUERY_CHOICES = {
     'updateScope': ('SAME_PROJECT', 'ALL_PROJECTS'),
     'updateReferencedJwks': ('true', 'false'),
 }
+# The query parameters each jwk_query variant reads; a server ignores the others, as Spring does.
+JWK_QUERY_PARAMETERS = {
+    'newer': ('jwkUpdateAction', 'updateScope'),
+    'older': ('updateReferencedJwks', 'updateScope'),
+    'oldest': (),
+}
+JSON = 'application/json'
+OCTET_STREAM = 'application/octet-stream'
 DESCRIPTION_MISSING = "Required request parameter 'certificateDescription' for method parameter type String is not present"
 
 
@@ -50,12 +58,24 @@ def _content_disposition(filename):
 
 
 class Route:
-    """A handler, its methods, and whether its first argument is a project name to resolve."""
+    """A handler, its methods, whether its first argument is a project name to resolve, and the media type of its
+    answer."""
 
-    def __init__(self, handler, methods, in_project=False):
+    def __init__(self, handler, methods, in_project=False, produces=JSON):
         self.handler = handler
         self.methods = methods
         self.in_project = in_project
+        self.produces = produces
+
+
+class UpdateQuery:
+    """The query of a certificate replace or key update: as sent, and what it means to this server's jwk_query
+    variant (the JWK action and scope; None where the variant has no such parameter)."""
+
+    def __init__(self, sent, jwk_update_action, update_scope):
+        self.sent = sent
+        self.jwk_update_action = jwk_update_action
+        self.update_scope = update_scope
 
 
 class ApiOps:
@@ -82,6 +102,9 @@ class ApiOps:
         if count < 4 or segments[0] != 'projects' or not segments[1] or segments[-1] != '':
             return None
         project, resource, rest = segments[1], segments[2], segments[3:-1]
+        if resource == 'certificates' and rest == ['truststore', '']:
+            # certificates/truststore//: the documented "environmentName value can not be empty!"
+            return Route(self.truststore, ('GET',), True), [project, '']
         if '' in rest:
             return None
         if resource == 'certificates':
@@ -92,7 +115,7 @@ class ApiOps:
             if len(rest) == 1:
                 return Route(self.certificate, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
             if len(rest) == 2 and rest[1] == 'export':
-                return Route(self.export_certificate, ('GET',), True), [project, rest[0]]
+                return Route(self.export_certificate, ('GET',), True, produces=OCTET_STREAM), [project, rest[0]]
         elif resource == 'keys':
             if not rest:
                 return Route(self.keys, ('GET', 'POST'), True), [project]
@@ -121,12 +144,22 @@ class ApiOps:
         if method not in route.methods:
             raise ApiError(405, 'method_not_allowed', "Request method '%s' is not supported" % request.method,
                            headers={'Allow': ', '.join(route.methods)})
+        if self.store.switch('strict_accept') and not self._accepts(route.produces):
+            raise ApiError(406, 'not_acceptable', 'No acceptable representation: this endpoint answers %s, the request '
+                           'accepts %s' % (route.produces, request.headers.get('Accept')))
         if route.in_project:
             arguments[0] = self.store.project(arguments[0], g.admin)
             if method != 'GET' and not g.read_write:
                 raise ApiError(403, 'forbidden', 'Access denied: this operation needs the SECRETS+MANAGE permission '
                                '(and SECRETS+DEPLOY_UNDEPLOY to deploy) in project (%s)!' % arguments[0].name)
         return route.handler(method, *arguments)
+
+    @staticmethod
+    def _accepts(media_type):
+        """Whether the request's Accept admits media_type (wildcards and q-values count; no Accept admits all)."""
+        if not request.headers.get('Accept', '').strip():
+            return True
+        return request.accept_mimetypes.quality(media_type) > 0
 
     @staticmethod
     def _bearer_token():
@@ -170,17 +203,30 @@ class ApiOps:
             raise bad_request('The request body must be a JSON object')
         return body
 
-    @staticmethod
-    def _update_query():
-        query = {}
+    def _update_query(self):
+        """The query of a certificate replace or key update. Only the parameters of this server's jwk_query variant
+        are read and checked; the others are ignored."""
+        variant = self.store.switch('jwk_query')
+        known = JWK_QUERY_PARAMETERS[variant]
+        sent = {}
         for name in request.args:
             value = request.args.get(name)
             choices = QUERY_CHOICES.get(name)
-            if choices is not None and value not in choices:
+            if name in known and value not in choices:
                 raise bad_request("Invalid value '%s' for parameter %s, expected one of %s" % (value, name, ', '.join(choices)),
                                   error='invalid_parameter')
-            query[name] = value
-        return query
+            sent[name] = value
+        if variant == 'oldest':
+            return UpdateQuery(sent, None, None)
+        scope = sent.get('updateScope')
+        if variant == 'newer':
+            return UpdateQuery(sent, sent.get('jwkUpdateAction', 'NULLIFY'), scope)
+        if sent.get('updateReferencedJwks') == 'true':
+            if scope is None:
+                # The older pages call updateScope required when updateReferencedJwks=true.
+                raise bad_request('updateScope value can not be empty!')
+            return UpdateQuery(sent, 'UPDATE', scope)
+        return UpdateQuery(sent, 'NULLIFY', scope)
 
     def _certificate_form(self, with_name):
         """The multipart fields of a create (with_name) or replace, checked in the documented order."""
@@ -218,7 +264,7 @@ class ApiOps:
 
     def issue_token(self, method):  # pylint: disable=unused-argument
         if request.form.get('grant_type') != 'client_credentials':
-            raise bad_request('grant_type must be client_credentials', error='unsupported_grant_type')
+            raise bad_request('grant_type must be client_credentials', error='invalid_parameter')
         issued = self.store.issue_token(request.form.get('client_id') or '', request.form.get('client_secret') or '')
         if issued is None:
             raise ApiError(401, 'unauthorized_client', 'Bad credentials')
@@ -254,6 +300,8 @@ class ApiOps:
     def truststore(self, method, project, environment):  # pylint: disable=unused-argument
         if not self.store.is_admin_project(project.name):
             raise ApiError(403, 'forbidden', 'The truststore can only be listed in the admin project')
+        if _blank(environment):
+            raise bad_request('environmentName value can not be empty!')
         return json_response(result_list(self.store.truststore(environment)))
 
     def export_certificate(self, method, project, name):  # pylint: disable=unused-argument

@@ -24,6 +24,7 @@ from . import garbage
 from .faults import GARBAGE_KINDS, FaultBook, FaultSpecError
 from .paths import decoded_path, redacted_query, wire_path
 from .store import Store, utc_now_iso
+from .variants import SWITCHES, resolve
 
 EXTENSION_NAME = 'apinizer_emulator'
 CONTROL_PREFIX = '/_emulator'
@@ -179,11 +180,14 @@ def _only_fields(body, allowed):
         raise ApiError(400, 'bad_request', 'unknown field(s): %s' % ', '.join(unknown))
 
 
-def _optional_bool(body, name):
-    value = body.get(name)
-    if value is not None and not isinstance(value, bool):
-        raise ApiError(400, 'bad_request', '%s must be true or false' % name)
-    return value
+def _variant_settings(body):
+    """``variant`` and the switches given in a control body (variants.py), checked."""
+    settings = {name: body[name] for name in ('variant',) + tuple(SWITCHES) if body.get(name) is not None}
+    try:
+        resolve(**settings)
+    except ValueError as exc:
+        raise ApiError(400, 'bad_request', str(exc)) from exc
+    return settings
 
 
 def _optional_ttl(body):
@@ -204,10 +208,9 @@ def _register_control(app, context):
     @app.route(CONTROL_PREFIX + '/reset', methods=['POST'])
     def reset():
         body = _json_object_or_empty()
-        _only_fields(body, ('projects', 'omit_list_content', 'token_ttl'))
+        _only_fields(body, ('projects', 'token_ttl', 'variant') + tuple(SWITCHES))
         try:
-            store.reset(projects=body.get('projects'), omit_list_content=_optional_bool(body, 'omit_list_content'),
-                        token_ttl=_optional_ttl(body))
+            store.reset(projects=body.get('projects'), token_ttl=_optional_ttl(body), **_variant_settings(body))
         except ValueError as exc:
             raise ApiError(400, 'bad_request', str(exc)) from exc
         faults.clear()
@@ -217,8 +220,8 @@ def _register_control(app, context):
     def config():
         if request.method == 'POST':
             body = _json_object_or_empty()
-            _only_fields(body, ('omit_list_content', 'token_ttl'))
-            store.configure(omit_list_content=_optional_bool(body, 'omit_list_content'), token_ttl=_optional_ttl(body))
+            _only_fields(body, ('token_ttl', 'variant') + tuple(SWITCHES))
+            store.configure(token_ttl=_optional_ttl(body), **_variant_settings(body))
         return json_response(store.settings())
 
     @app.route(CONTROL_PREFIX + '/requests', methods=['GET', 'DELETE'])

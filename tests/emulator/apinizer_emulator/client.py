@@ -38,11 +38,13 @@ class EmulatorControl:
         return self._call('GET', 'health')
 
     def reset(self, **settings):
-        """Forget every object, request and fault. Optional: projects={name: [env, ...]}, omit_list_content, token_ttl."""
+        """Forget every object, request and fault; back to the start configuration. Optional: projects={name: [env, ...]},
+        token_ttl, variant (a profile: default, strict) and the variant switches (omit_list_content, not_found_status,
+        key_list_shape, jwk_query, strict_accept)."""
         return self._call('POST', 'reset', settings or None)
 
     def config(self, **settings):
-        """Without arguments: the current settings. With omit_list_content and/or token_ttl: change them."""
+        """Without arguments: the current settings. With token_ttl, variant and/or variant switches: change them."""
         if settings:
             return self._call('POST', 'config', settings)
         return self._call('GET', 'config')

@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 import copy
 
+from .variants import SWITCHES, profile_name, resolve
+
 DEFAULT_PROJECTS = collections.OrderedDict([('demo', ['production', 'staging', 'development'])])
 DEFAULT_ADMIN_PROJECT = 'admin'
 DEFAULT_TOKEN_TTL = 3600
@@ -44,17 +46,26 @@ def normalize_projects(projects):
 
 
 class EmulatorConfig:
-    """Everything the emulator is started with. Tokens and passwords live only here and in memory."""
+    """Everything the emulator is started with. Tokens and passwords live only here and in memory.
+
+    ``variant`` names a profile of the server variants (``default`` or ``strict``, see variants.py); each switch
+    given (``omit_list_content``, ``not_found_status``, ``key_list_shape``, ``jwk_query``, ``strict_accept``)
+    overrides the profile's side."""
 
     def __init__(self, projects=None, tokens=None, read_only_tokens=None, users=None, admin_project=DEFAULT_ADMIN_PROJECT,
-                 omit_list_content=False, token_ttl=DEFAULT_TOKEN_TTL, tls_cert=None, tls_key=None, tls_client_ca=None,
-                 host='127.0.0.1', port=0, log_requests=False):
+                 omit_list_content=None, token_ttl=DEFAULT_TOKEN_TTL, tls_cert=None, tls_key=None, tls_client_ca=None,
+                 host='127.0.0.1', port=0, log_requests=False, variant=None, not_found_status=None, key_list_shape=None,
+                 jwk_query=None, strict_accept=None):
         self.projects = normalize_projects(projects)
         self.tokens = list(tokens or [])
         self.read_only_tokens = list(read_only_tokens or [])
         self.users = dict(users or {})
         self.admin_project = admin_project or DEFAULT_ADMIN_PROJECT
-        self.omit_list_content = bool(omit_list_content)
+        switches = resolve(variant, omit_list_content=omit_list_content, not_found_status=not_found_status,
+                           key_list_shape=key_list_shape, jwk_query=jwk_query, strict_accept=strict_accept)
+        self.variant = profile_name(switches)
+        for name, value in switches.items():
+            setattr(self, name, value)
         self.token_ttl = int(token_ttl)
         self.tls_cert = tls_cert
         self.tls_key = tls_key
@@ -85,8 +96,18 @@ class EmulatorConfig:
     def tls(self):
         return bool(self.tls_cert)
 
+    @property
+    def switches(self):
+        """Every variant switch and its value."""
+        return collections.OrderedDict((name, getattr(self, name)) for name in SWITCHES)
+
     def replace(self, **changes):
-        """A copy with some settings changed (used when keyword arguments override a given config)."""
+        """A copy with some settings changed (used when keyword arguments override a given config). A new
+        ``variant`` starts from that profile: the switches of this config are dropped unless given again."""
         values = dict(self.__dict__)
+        values.pop('variant')  # the name of what the switches are; they say it themselves
+        if changes.get('variant') is not None:
+            for name in SWITCHES:
+                values.pop(name)
         values.update(changes)
         return EmulatorConfig(**values)

@@ -58,8 +58,9 @@ class EmulatorServer:
     """A threaded werkzeug server for the emulator app.
 
     Takes an EmulatorConfig, or its keyword arguments (projects, tokens, read_only_tokens, users,
-    admin_project, omit_list_content, token_ttl, tls_cert, tls_key, tls_client_ca, host, port, log_requests),
-    or both (the keywords override the config)."""
+    admin_project, token_ttl, tls_cert, tls_key, tls_client_ca, host, port, log_requests, variant and the variant
+    switches omit_list_content, not_found_status, key_list_shape, jwk_query, strict_accept), or both (the keywords
+    override the config)."""
 
     def __init__(self, config=None, **settings):
         if config is None:

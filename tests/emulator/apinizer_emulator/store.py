@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .config import normalize_projects
 from .errors import ApiError, bad_request, validation_failed
+from .variants import profile_name, resolve
 from .x509util import api_date
 
 KEY_TYPES = ('SECRET_KEY', 'PRIVATE_KEY', 'PUBLIC_KEY')
@@ -200,17 +201,19 @@ class Store:
         self._issued_tokens = {}
         self.projects = collections.OrderedDict()
         self.environments = []
-        self.omit_list_content = config.omit_list_content
+        self.switches = config.switches
         self.token_ttl = config.token_ttl
         self.reset()
 
     # ---- configuration -------------------------------------------------------------------------
 
-    def reset(self, projects=None, omit_list_content=None, token_ttl=None):
-        """Forget every object; back to the start configuration unless something else is given."""
+    def reset(self, projects=None, token_ttl=None, variant=None, **switches):
+        """Forget every object; back to the start configuration unless something else is given (a variant profile
+        starts from that profile; switches given override it)."""
         projects = normalize_projects(projects if projects is not None else self._config.projects)
+        values = resolve(variant, base=self._config.switches, **switches)
         with self.lock:
-            self.omit_list_content = self._config.omit_list_content if omit_list_content is None else bool(omit_list_content)
+            self.switches = values
             self.token_ttl = self._config.token_ttl if token_ttl is None else int(token_ttl)
             self.environments = []
             for environments in projects.values():
@@ -224,10 +227,19 @@ class Store:
                 self.projects[admin] = Project(admin, self.environments)
             self.request_log.clear()
 
+    @property
+    def omit_list_content(self):
+        return self.switch('omit_list_content')
+
+    def switch(self, name):
+        """The current value of one variant switch (variants.py)."""
+        with self.lock:
+            return self.switches[name]
+
     def settings(self):
         with self.lock:
-            return {
-                'omit_list_content': self.omit_list_content,
+            settings = {
+                'variant': profile_name(self.switches),
                 'token_ttl': self.token_ttl,
                 'admin_project': self._config.admin_project,
                 'projects': collections.OrderedDict((name, list(project.environments)) for name, project in self.projects.items()),
@@ -238,11 +250,13 @@ class Store:
                 'read_only_token_count': len(self._config.read_only_tokens),
                 'user_count': len(self._config.users),
             }
+            settings.update(self.switches)
+            return settings
 
-    def configure(self, omit_list_content=None, token_ttl=None):
+    def configure(self, token_ttl=None, variant=None, **switches):
+        """Change settings at run time: a variant profile replaces every switch, switches given override it."""
         with self.lock:
-            if omit_list_content is not None:
-                self.omit_list_content = bool(omit_list_content)
+            self.switches = resolve(variant, base=self.switches, **switches)
             if token_ttl is not None:
                 self.token_ttl = int(token_ttl)
 
@@ -313,6 +327,14 @@ class Store:
             if name not in project.environments:
                 raise bad_request('Environment (name: %s) is not found!' % name)
 
+    @staticmethod
+    def _record_query(project, resource, name, query):
+        """The query of a certificate replace or key update as sent, and the JWK action and scope it meant to this
+        server (api.ApiOps._update_query)."""
+        project.replace_queries.append({'resource': resource, 'name': name, 'query': dict(query.sent),
+                                        'jwk_update_action': query.jwk_update_action, 'update_scope': query.update_scope,
+                                        'time': utc_now_iso()})
+
     # ---- certificates --------------------------------------------------------------------------
 
     def certificate_json(self, record, with_content=True, only_environment=None):
@@ -337,10 +359,16 @@ class Store:
         with self.lock:
             return [self.certificate_json(record, with_content=not self.omit_list_content) for record in project.certificates.values()]
 
+    def _not_found(self, description):
+        """A missing certificate or key: 400 bad_request as documented, or 404 not_found (switch not_found_status)."""
+        if self.switches['not_found_status'] == 404:
+            return ApiError(404, 'not_found', description)
+        return bad_request(description)
+
     def _certificate(self, project, name):
         record = project.certificates.get(name)
         if record is None:
-            raise bad_request('Certificate (name: %s) is not found!' % name)
+            raise self._not_found('Certificate (name: %s) is not found!' % name)
         return record
 
     def get_certificate(self, project, name):
@@ -350,7 +378,7 @@ class Store:
     def truststore(self, environment):
         with self.lock:
             if environment not in self.environments:
-                raise bad_request('Environment (name: %s) is not found!' % environment)
+                raise bad_request('Environment (%s) is not found or user does not have privilege to access it!' % environment)
             result = []
             for project in self.projects.values():
                 for record in project.certificates.values():
@@ -392,7 +420,7 @@ class Store:
         with self.lock:
             self._certificate(project, name)
             self._check_environments(project, environments)
-            project.replace_queries.append({'resource': 'certificate', 'name': name, 'query': dict(query), 'time': utc_now_iso()})
+            self._record_query(project, 'certificate', name, query)
             del project.certificates[name]
             description_of_failure = create_failure() if create_failure is not None else None
             if description_of_failure:
@@ -421,15 +449,22 @@ class Store:
 
     # ---- keys ----------------------------------------------------------------------------------
 
-    def key_json(self, project, record, by_name):
+    def key_json(self, project, record, by_name, older=False):
+        """A key as the get (by_name) or the list answers it; older: the list of older servers, whose entries name
+        the environment and carry the encrypted content as publicKey (a PUBLIC_KEY) or privateKey (the others)."""
         entries = []
         for item in record.entries:
             entry = collections.OrderedDict()
-            if by_name:
+            if by_name or older:
                 entry['environmentName'] = item.environment
             else:
                 entry['environmentId'] = stable_id('environment', item.environment)
-            entry['content'] = item.encrypted_content
+            if older:
+                public = record.key_type == 'PUBLIC_KEY'
+                entry['publicKey'] = item.encrypted_content if public else None
+                entry['privateKey'] = None if public else item.encrypted_content
+            else:
+                entry['content'] = item.encrypted_content
             entry['alias'] = item.alias
             entries.append(entry)
         return collections.OrderedDict([
@@ -438,12 +473,13 @@ class Store:
 
     def list_keys(self, project):
         with self.lock:
-            return [self.key_json(project, record, by_name=False) for record in project.keys.values()]
+            older = self.switches['key_list_shape'] == 'older'
+            return [self.key_json(project, record, by_name=False, older=older) for record in project.keys.values()]
 
     def _key(self, project, name):
         record = project.keys.get(name)
         if record is None:
-            raise bad_request('Key (name: %s) is not found!' % name)
+            raise self._not_found('Key (name: %s) is not found!' % name)
         return record
 
     def get_key(self, project, name):
@@ -530,7 +566,7 @@ class Store:
                                             key_type=body.get('keyType') or record.key_type, name=name)
             else:
                 entries = [copy.copy(entry) for entry in record.entries]
-            project.replace_queries.append({'resource': 'key', 'name': name, 'query': dict(query), 'time': utc_now_iso()})
+            self._record_query(project, 'key', name, query)
             updated = KeyRecord(
                 new_name or name,
                 body['description'] if body.get('description') is not None else record.description,

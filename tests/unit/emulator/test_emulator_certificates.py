@@ -135,10 +135,12 @@ def test_replace_is_delete_then_create(api, example_cert, other_cert):
     assert state['replace_queries'][-1]['query'] == {'jwkUpdateAction': 'UPDATE', 'updateScope': 'SAME_PROJECT'}
 
 
-def test_replace_accepts_the_older_query_parameter_and_refuses_bad_values(api, example_cert):
+def test_replace_reads_jwk_update_action_ignores_the_older_parameter_and_refuses_bad_values(api, example_cert):
     assert api.create_certificate('c1', example_cert.cert_pem).status_code == 200
-    assert api.replace_certificate('c1', example_cert.cert_pem, params={'updateReferencedJwks': 'true'}).status_code == 200
-    assert api.emulator.control.state()['projects']['demo']['replace_queries'][-1]['query'] == {'updateReferencedJwks': 'true'}
+    assert api.replace_certificate('c1', example_cert.cert_pem, params={'updateReferencedJwks': 'maybe'}).status_code == 200
+    [recorded] = api.emulator.control.state()['projects']['demo']['replace_queries']
+    assert recorded['query'] == {'updateReferencedJwks': 'maybe'}
+    assert (recorded['jwk_update_action'], recorded['update_scope']) == ('NULLIFY', None), 'the documented default'
     api.expect_error(api.replace_certificate('c1', example_cert.cert_pem, params={'jwkUpdateAction': 'MAYBE'}), 400, 'invalid_parameter')
 
 
@@ -169,6 +171,7 @@ def test_export_zip_holds_one_der_per_environment(api, example_cert):
     assert response.status_code == 200
     assert response.headers['Content-Type'] == 'application/octet-stream'
     assert response.headers['Content-Disposition'] == 'attachment; filename="my-certificate-certificates.zip"'
+    assert int(response.headers['Content-Length']) == len(response.content)
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert archive.namelist() == ['my-certificate-production.cer', 'my-certificate-staging.cer']
         for name in archive.namelist():
@@ -235,8 +238,12 @@ def test_truststore_lists_every_project_in_one_environment(api, example_cert, ot
     api.expect_error(api.get('/apiops/projects/alpha/certificates/truststore/production/'), 403, 'forbidden')
     api.expect_error(api.get('/apiops/projects/admin/certificates/truststore/production/', token=api.emulator.read_only_token),
                      404, 'not_found', 'Project(admin) was not found or user does not have privilege to access it!')
+    # The two documented 400s, word for word.
     api.expect_error(api.get('/apiops/projects/admin/certificates/truststore/nowhere/'), 400, 'bad_request',
-                     'Environment (name: nowhere) is not found!')
+                     'Environment (nowhere) is not found or user does not have privilege to access it!')
+    for blank in ('', '%20'):
+        api.expect_error(api.get('/apiops/projects/admin/certificates/truststore/%s/' % blank), 400, 'bad_request',
+                         'environmentName value can not be empty!')
     # An alias is unique in an environment across projects: the environment's truststore is shared.
     api.expect_error(api.create_certificate('clash', other_cert.cert_pem, project='beta', alias='a', environments='production'),
                      400, 'bad_request', 'Alias (a) is already used for another certificate, try changing this value!')

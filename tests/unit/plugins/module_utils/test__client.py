@@ -257,6 +257,13 @@ def test_races_between_read_and_write_are_recognised(method, status, description
     assert ApinizerError('x', status=status, description=description, method=method).is_race is race
 
 
+@pytest.mark.parametrize('method', ['PUT', 'DELETE'])
+def test_a_server_that_answers_404_for_a_missing_object_shows_the_same_race(method):
+    # The emulator's not_found_status=404 variant: same text, status 404, code not_found.
+    gone = ApinizerError('x', status=404, error='not_found', description='Key (name: k) is not found!', method=method)
+    assert gone.is_not_found and gone.is_race
+
+
 def test_each_call_asks_for_the_media_type_its_endpoint_returns():
     client, adapter = make_client([(200, {'resultList': []}), (200, b'PK\x03\x04zip', {'Content-Type': 'application/octet-stream'}),
                                    (200, {'success': True})])[:2]
@@ -289,8 +296,13 @@ def test_get_one_unwraps_the_one_element_result_list(answer, expected):
 
 def test_the_jwk_query_speaks_to_newer_and_older_servers():
     assert jwk_update_params() == {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}
+    assert jwk_update_params('nullify', 'all_projects') == {
+        'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false', 'updateScope': 'ALL_PROJECTS'}
     assert jwk_update_params('update', 'all_projects') == {
         'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true', 'updateScope': 'ALL_PROJECTS'}
+    # Older servers refuse updateReferencedJwks=true without a scope: an update always names one.
+    assert jwk_update_params('update') == {
+        'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true', 'updateScope': 'SAME_PROJECT'}
 
 
 class ConnectionModule(object):

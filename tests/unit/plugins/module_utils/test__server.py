@@ -53,6 +53,21 @@ def test_a_key_with_a_known_id_set_and_one_alias_is_settled_without_a_get():
     assert len(client.calls) == 3
 
 
+def test_an_older_key_list_names_environments_so_no_key_is_read_one_by_one():
+    # Older servers: environmentName with publicKey/privateKey in place of environmentId and content.
+    listed = [{'name': 'k1', 'description': 'd', 'keyType': 'PRIVATE_KEY', 'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': 'staging', 'publicKey': None, 'privateKey': 'ENCRYPTED', 'alias': 'b'},
+        {'environmentName': 'production', 'publicKey': None, 'privateKey': 'ENCRYPTED', 'alias': 'a'}]},
+        {'name': 'k2', 'description': '', 'keyType': 'PUBLIC_KEY', 'cryptoKeyInfoEnvironmentList': [
+            {'environmentName': 'production', 'publicKey': 'ENCRYPTED', 'privateKey': None, 'alias': None}]}]
+    client = FakeClient([('GET', LIST_PATH, {'resultList': listed})])
+    found = _server.read_keys(client, 'demo')
+    assert found[0] == dict(name='k1', description='d', key_type='private_key', environments=[
+        dict(name='production', alias='a', environment_id=None), dict(name='staging', alias='b', environment_id=None)])
+    assert found[1]['key_type'] == 'public_key' and found[1]['environments'][0]['name'] == 'production'
+    assert len(client.calls) == 1
+
+
 def test_only_the_keys_asked_for_are_resolved():
     listed = [server_key('mine', [('production', 'a')], by_id=True), server_key('other', [('staging', 'b')], by_id=True)]
     client = FakeClient([('GET', LIST_PATH, {'resultList': listed}),
