@@ -412,7 +412,7 @@ class Report:
         lines += ['%s: not the run it should be (missing %s)' % (output, '; '.join(descriptions))
                   for output, descriptions in self.missing]
         for finding in self.findings:
-            forms = ', '.join(f for f in finding.forms[:3] if f) + (', ...' if len(finding.forms) > 3 else '')
+            forms = _describe(finding.forms)
             lines.append('%s: %s%s%s' % (finding.output, finding.name, ' (%s)' % forms if forms else '',
                                          ', line %d' % finding.line if finding.line else ', wrapped or escaped'))
         return lines
@@ -431,6 +431,24 @@ class Report:
         if not self.ok:
             raise AssertionError(self.summary())
         return self
+
+
+def _describe(forms):
+    """The forms of one secret found, in short: 'line 7 of the PEM', '21 lines of the PEM', 'as sent (...): 12 pieces'."""
+    groups = collections.OrderedDict()
+    for form in forms:
+        if form is None:
+            continue
+        line, piece = re.match(r'line \d+ of (.*)$', form), re.match(r'(.*), at \d+$', form)
+        key = ('lines', line.group(1)) if line else ('pieces', piece.group(1)) if piece else (None, form)
+        groups.setdefault(key, []).append(form)
+    parts = []
+    for (kind, what), members in groups.items():
+        if kind is None or len(members) == 1:
+            parts.append(members[0])
+        else:
+            parts.append('%d lines of %s' % (len(members), what) if kind == 'lines' else '%s: %d pieces' % (what, len(members)))
+    return '; '.join(parts)
 
 
 def _read(output, relative_to):

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import os
+import re
 import secrets
 
 import pytest
@@ -112,8 +113,10 @@ def test_a_finding_names_the_line_or_says_it_is_wrapped(material):
     report = scan_log(material, 'first\nsecond %s\n' % TOKEN)
     assert report.messages() == ['run.log: token, line 5']
     report = scan_log(material, wrapped(material.sent, leaks.PIECE - 4))
-    assert report.messages()[0].startswith('run.log: the TLS key (as sent (base64 of its PKCS#8 PEM), at ')
-    assert report.messages()[0].endswith(', ...), wrapped or escaped')
+    assert re.match(r'run\.log: the TLS key \(as sent \(base64 of its PKCS#8 PEM\): \d+ pieces\), wrapped or escaped$',
+                    report.messages()[0]), report.messages()
+    report = scan_log(material, material.pkcs8.splitlines()[9] + '\n' + material.pkcs8.splitlines()[12])
+    assert report.messages() == ['run.log: the TLS key (2 lines of its PKCS#8 PEM), line 4']
 
 
 def test_every_offset_of_a_piece_is_found(material):
