@@ -274,7 +274,8 @@ class Secrets:
                 self.needles.append(Needle(name, form, variant, bool(_FRAGILE.search(variant))))
 
     def add(self, name, value):
-        """A token, password, passphrase: the value as it is (str or bytes, at least MIN_LENGTH bytes)."""
+        """A token, password, passphrase: the value as it is (str or bytes, at least MIN_LENGTH bytes). A value (or form)
+        already added under another name is found under that one."""
         if not value:
             raise ValueError('secret %r is empty: the scan would not know what to look for' % name)
         self._add(name, None, value, required=True)
@@ -360,13 +361,15 @@ class Secrets:
         for name in matching(secret_keys):
             with open(os.path.join(directory, name), 'rb') as handle:
                 self.add_secret_key('secret key %s' % name, handle.read())
+        keys = []
         for name in sorted(set(names) - set(matching(passphrases)) - set(matching(secret_keys))):
             with open(os.path.join(directory, name), 'rb') as handle:
                 data = handle.read()
-            if b'PRIVATE KEY-----' not in data:
-                continue
-            text = data.decode('ascii', 'replace')
-            opener = next((p for p in found if _load_private_key(text, [p]) is not None), None)
+            if b'PRIVATE KEY-----' in data:
+                keys.append((b'ENCRYPTED' in data, name, data.decode('ascii', 'replace')))
+        # Plain keys first: the forms an encrypted copy shares with one (its PKCS#8) are found under the plain file's name.
+        for encrypted, name, text in sorted(keys):
+            opener = next((p for p in found if _load_private_key(text, [p]) is not None), None) if encrypted else None
             self.add_private_key('private key %s' % name, text, passphrase=opener)
         return self
 

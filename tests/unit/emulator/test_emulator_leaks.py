@@ -216,6 +216,11 @@ def test_a_directory_of_test_key_material(tmp_path, material):
                            'private key rsa-key-encrypted.pem']
     assert any('PKCS#8' in needle.form for needle in found.needles if needle.name == 'private key rsa-key-encrypted.pem')
     assert leaks.scan([('log', material.sent)], found).findings[0].name == 'private key rsa-key-encrypted.pem'
+    # The same key in the clear too: what both forms share is found under the plain file's name.
+    (tmp_path / 'rsa-key.pem').write_text(material.pkcs8)
+    found = leaks.Secrets().add_directory(str(tmp_path))
+    assert [f.name for f in leaks.scan([('log', material.sent)], found).findings] == ['private key rsa-key.pem']
+    assert [f.name for f in leaks.scan([('log', material.encrypted)], found).findings] == ['private key rsa-key-encrypted.pem']
     assert leaks.scan([('log', issued.cert_text + testcerts.public_key_text(material.key))], found).check()
 
 
