@@ -5,15 +5,13 @@
 
 """The long runs the secret hygiene cases scan, started in the background when the session starts: every
 integration target (ansible-test integration -vvv, diff mode on), the molecule scenario of the role (verbosity 3,
-diff mode on) and the AWX ansible-runner test (-vvv --diff). Each job keeps its outputs, the secrets it handled,
-and the files that may legitimately hold one of them."""
+diff mode on) and the AWX ansible-runner test (-vvv --diff). Each job keeps its outputs, the secrets it handled (an
+apinizer_emulator.leaks.Secrets), and the secrets some of its files must hold."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import glob
-import hashlib
+import importlib.util
 import json
 import os
 import secrets
@@ -23,60 +21,23 @@ import sys
 import threading
 import time
 
-from cryptography.hazmat.primitives import serialization
-
-from apinizer_emulator import testcerts
+from apinizer_emulator import leaks
 from apinizer_emulator.server import EmulatorServer
 
 import support
 
-# The API's request fields: no output may hold them (a module must never return the body it sent).
-REQUEST_FIELDS = ('cryptoKeyInfoEnvironmentList', 'pemEncodedFile', 'base64EncodedContent')
-
-# What proves that a scanned output is the run it should be. None of it depends on how a given ansible-core lays out
-# a -vvv result (2.21 no longer prints a module's "invocation"; a YAML callback writes diff: where the default one writes
-# "diff":). A marker is a tuple of alternatives; the output must hold one of them.
-# -vvv: the local connection plugin's message at verbosity 3, worded the same by every core from 2.16 to 2.21.
-VERBOSE_MARKER = ('ESTABLISH LOCAL CONNECTION FOR USER',)
-# Diff mode: a key's content is named in its diff only, as stored (before) and replaced (after), whatever the layout.
-DIFF_MARKERS = (("'stored'", '"stored"', ': stored'), ("'replaced'", '"replaced"', ': replaced'))
-
-
-def public_key_sha256(pem_path):
-    """What apinizer_key returns as public_key_sha256 for a private key: SHA-256 of its DER SubjectPublicKeyInfo."""
-    with open(pem_path, 'rb') as handle:
-        key = serialization.load_pem_private_key(handle.read(), password=None)
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(der).hexdigest().upper()
-
-
-def key_result_markers(pki):
-    """Values only the key modules' results carry, so in the output only when the callback printed results: the
-    public_key_sha256 apinizer_key computes for the test PKI's RSA key, and apinizer_key_info's return key."""
-    return [(public_key_sha256(os.path.join(pki, 'rsa-key.pem')),), ('crypto_keys',)]
-
-
-def missing_markers(text, markers):
-    """The markers (tuples of alternatives, or plain strings) none of whose alternatives is in text."""
-    missing = []
-    for marker in markers:
-        alternatives = (marker,) if isinstance(marker, str) else marker
-        if not any(alternative in text for alternative in alternatives):
-            missing.append(' or '.join(alternatives))
-    return missing
-
 
 class Job:
-    """One background run: rc, seconds, outputs (files to scan), secrets [(label, value)], exempt
-    {path: [labels that may appear there]}, notes, error (a set-up failure)."""
+    """One background run: rc, seconds, outputs (files to scan), secrets (a leaks.Secrets), expected {path: [names of
+    the secrets that must stand there]}, notes, error (a set-up failure)."""
 
     def __init__(self, name):
         self.name = name
         self.rc = None
         self.seconds = 0.0
         self.outputs = []
-        self.secrets = []
-        self.exempt = {}
+        self.secrets = leaks.Secrets()
+        self.expected = {}
         self.notes = []
         self.error = None
         self.skipped = None
@@ -116,28 +77,6 @@ def run_logged(command, directory, stem, env, cwd, timeout=900):
     return rc, [out_path, err_path]
 
 
-# --- secrets of the test PKI (tests/integration/targets/setup_apinizer/files/make_test_pki.py) --------------------
-
-PKI_PRIVATE_KEYS = ('a-key.pem', 'b-key.pem', 'c-key.pem', 'expiring-key.pem', 'expired-key.pem', 'rsa-key.pem',
-                    'rsa-key-encrypted.pem')
-PKI_SECRET_KEYS = ('aes256.bin', 'aes128.bin', 'aes256-rotated.bin')
-
-
-def pki_secrets(pki):
-    found = []
-    for name in PKI_PRIVATE_KEYS:
-        with open(os.path.join(pki, name)) as handle:
-            found += support.pem_secrets(name, handle.read())
-    with open(os.path.join(pki, 'rsa-key.passphrase')) as handle:
-        found.append(('passphrase rsa-key.passphrase', handle.read().strip()))
-    for name in PKI_SECRET_KEYS:
-        with open(os.path.join(pki, name), 'rb') as handle:
-            raw = handle.read()
-        found += [('secret key %s' % name, raw.decode('ascii')),
-                  ('secret key %s (base64)' % name, base64.b64encode(raw).decode('ascii'))]
-    return found
-
-
 def make_pki(collection, directory):
     subprocess.run([sys.executable, os.path.join(collection, 'tests', 'integration', 'targets', 'setup_apinizer', 'files',
                                                  'make_test_pki.py'),
@@ -166,7 +105,7 @@ def integration_job(job, work):
     pki = make_pki(collection, os.path.join(work, 'pki'))
     token, read_only = 'it-' + secrets.token_urlsafe(32), 'it-ro-' + secrets.token_urlsafe(32)
     password = secrets.token_urlsafe(24)
-    job.secrets = [('token', token), ('read-only token', read_only), ('password', password)] + pki_secrets(pki)
+    job.secrets.add('token', token).add('read-only token', read_only).add('password', password).add_directory(pki)
     job.targets = integration_targets(collection)
     job.pki = pki
     server = EmulatorServer(tokens=[token], read_only_tokens=[read_only], users={'integration-user': password}).start()
@@ -258,13 +197,23 @@ def molecule_job(job, work, collections):
     if watcher.token is None or watcher.pki is None:
         job.error = 'could not capture the scenario\'s token and PKI while it ran: the scan cannot be trusted'
         return
-    job.secrets = [('token', watcher.token)] + pki_secrets(watcher.pki)
+    job.secrets.add('token', watcher.token).add_directory(watcher.pki)
     job.outputs += support.files_under(temp) + support.files_under(os.path.join(collection, '.ansible'))
+
+
+def awx_runner_test():
+    """tests/scripts/awx_runner_test.py as a module: its job_secrets() reads a job's secrets back."""
+    spec = importlib.util.spec_from_file_location('awx_runner_test', os.path.join(support.ROOT, 'tests', 'scripts',
+                                                                                  'awx_runner_test.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def awx_job(job, work, collections):
     """tests/scripts/awx_runner_test.py (ansible-runner, -vvv --diff, two jobs), its work directory kept; the secrets
-    are read back from the private data directory (token, vault password) and decrypted from the project files."""
+    are read back from the private data directory (token, vault password, the project's keys decrypted) by the
+    script's own job_secrets()."""
     script = os.path.join(support.ROOT, 'tests', 'scripts', 'awx_runner_test.py')
     if not os.path.exists(script):
         job.skipped = 'no tests/scripts/awx_runner_test.py'
@@ -274,37 +223,13 @@ def awx_job(job, work, collections):
     job.rc, job.outputs = run_logged([sys.executable, script, collections, '--work-dir', runner, '--keep'], work, 'awx',
                                      clean_environment(), support.ROOT)
     private = os.path.join(runner, 'private_data_dir')
-    with open(os.path.join(private, 'env', 'envvars')) as handle:
-        token = json.load(handle)['APINIZER_TOKEN']
-    with open(os.path.join(private, 'env', 'passwords')) as handle:
-        vault_password = list(json.load(handle).values())[0]
-    job.secrets = [('token', token), ('vault password', vault_password)] + vault_secrets(
-        os.path.join(private, 'project', 'files'), vault_password)
+    job.secrets = awx_runner_test().job_secrets(private)
     job.outputs += glob.glob(os.path.join(runner, '*-runner-output.log')) + support.files_under(
         os.path.join(private, 'artifacts'))
     # ansible-runner records the job's environment -- the credential's input, token included -- in the 0600 file
-    # artifacts/<ident>/command (see the script's docstring); the token is expected there, key material is not.
+    # artifacts/<ident>/command (see the script's docstring); the token must be there, key material must not.
     for path in glob.glob(os.path.join(private, 'artifacts', '*', 'command')):
-        job.exempt[path] = ['token']
-
-
-def vault_secrets(files, vault_password):
-    """The key material of the AWX project, decrypted: PEM lines (as written and as PKCS#8), the secret key."""
-    from ansible.parsing.vault import VaultLib, VaultSecret  # pylint: disable=import-outside-toplevel
-
-    vault = VaultLib([('default', VaultSecret(vault_password.encode('utf-8')))])
-    found = []
-    with open(os.path.join(files, 'api-tls.key'), 'rb') as handle:
-        pem = vault.decrypt(handle.read())
-    key = serialization.load_pem_private_key(pem, password=None)
-    found += support.pem_secrets('api-tls.key', pem.decode('ascii')) + support.pem_secrets('api-tls.key as PKCS#8',
-                                                                                           testcerts.private_key_text(key))
-    with open(os.path.join(files, 'api-signing.key'), 'rb') as handle:
-        text = vault.decrypt(handle.read()).decode('ascii').strip()
-    raw = base64.b64decode(text)
-    found += [('secret key (base64)', text), ('secret key (hex)', binascii.hexlify(raw).decode('ascii')),
-              ('secret key (URL-safe base64)', base64.urlsafe_b64encode(raw).decode('ascii').rstrip('='))]
-    return found
+        job.expected[path] = ['token']
 
 
 # --- the lanes ------------------------------------------------------------------------------------------------------

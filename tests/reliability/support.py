@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The harness of the reliability suite: the collection under test, real ansible-playbook runs with every task
-result recorded, the test material, direct API calls for set-up, leak scanning, and the generated report."""
+result recorded, the test material, direct API calls for set-up, and the generated report (leak scanning is
+apinizer_emulator.leaks)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import tempfile
 import time
 
 import requests
-from cryptography.hazmat.primitives import serialization
 
 from apinizer_emulator import testcerts
 
@@ -312,46 +312,6 @@ class Material:
         """Every private key PEM a case may hand to a module."""
         return [self.key(i) for i in [self.leaf, self.other, self.third, self.expired, self.future, self.ec] + self.many] + [
             self.rsa_pem, self.rsa_encrypted_pem, self.ed25519_pem]
-
-
-def _public_key_der(pem):
-    """The DER SubjectPublicKeyInfo of a PEM private key; b'' when it cannot be read (an encrypted one)."""
-    try:
-        key = serialization.load_pem_private_key(pem.encode('ascii'), password=None)
-    except (ValueError, TypeError):
-        return b''
-    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _only_public(line, public_der):
-    """True when the 48 bytes of a PEM body line are all public key bytes (an RSA key's modulus, say): such a line
-    may also stand, by the same alignment, in the certificate's PEM, which is no secret."""
-    try:
-        return bool(public_der) and base64.b64decode(line, validate=True) in public_der
-    except ValueError:
-        return False
-
-
-def pem_secrets(label, pem):
-    """(label, value) for every body line of a PEM private key that holds private bytes, and for slices of its
-    base64 (what is sent)."""
-    public_der = _public_key_der(pem)
-    found = [('%s line %d' % (label, number), line) for number, line in enumerate(pem.splitlines(), 1)
-             if len(line) >= 16 and not line.startswith('-----') and ':' not in line and not _only_public(line, public_der)]
-    sent = base64.b64encode(pem.encode('ascii')).decode('ascii')
-    found += [('%s as sent (base64), at %d' % (label, start), sent[start:start + 40])
-              for start in range(0, max(1, len(sent) - 40), 200)]
-    return found
-
-
-def find_leaks(secret_values, paths):
-    """['<file>: <what>'] for every secret found in a file; never the value itself."""
-    leaks = []
-    for path in paths:
-        with open(path, 'rb') as handle:
-            text = handle.read().decode('utf-8', 'replace')
-        leaks += ['%s: %s' % (path, label) for label, value in secret_values if value and value in text]
-    return leaks
 
 
 def files_under(*directories):

@@ -14,9 +14,9 @@ import json
 import os
 
 import pytest
+from apinizer_emulator import leaks
 
-import hygiene
-from support import connection, find_leaks, pem_secrets, play, task
+from support import connection, play, task
 
 CERTS = '/apiops/projects/demo/certificates/'
 # Keys of the API's request bodies; a module result (outside the echo of its own arguments) never holds them.
@@ -30,33 +30,20 @@ def hygiene_case(description, expectation):
     return pytest.mark.reliability(group='secret-hygiene', description=description, expectation=expectation)
 
 
-def leaks_of(job):
-    """Leaks in a job's outputs, minus what its exemptions allow."""
-    leaks = []
-    for path in job.outputs:
-        allowed = job.exempt.get(path, [])
-        leaks += [leak for leak in find_leaks(job.secrets, [path]) if leak.split(': ', 1)[1] not in allowed]
-    return leaks
-
-
-def check_job(job, case_detail, markers):
+def check_job(job, case_detail, markers, min_secrets):
+    """The job passed, and the leak scan of its outputs (with the secrets it handled, and those some of its files must
+    hold) finds nothing, knows at least min_secrets secrets and finds every marker."""
     job.wait()
     if job.skipped:
         pytest.skip(job.skipped)
     assert job.error is None, job.error
-    text = job.read_outputs()
-    assert job.rc == 0, '%s exited with %s: %s' % (job.name, job.rc, '\n'.join(
-        line for line in text.splitlines() if 'ERROR' in line or 'FAILED' in line or 'fatal:' in line)[-1500:])
-    missing = hygiene.missing_markers(text, markers)
-    assert not missing, 'the outputs lack %s: not the run that was asked for' % missing
-    assert len(job.secrets) > 10, 'too few secrets known (%d): the scan cannot be trusted' % len(job.secrets)
-    leaks = leaks_of(job)
-    assert not leaks, 'secrets found: %s' % '; '.join(leaks[:20])
-    fields = [field for field in hygiene.REQUEST_FIELDS if field in text]
-    assert not fields, 'the outputs hold request body fields: %s' % fields
-    case_detail.append('%s in %.0f s; %d files scanned for %d secrets; none found%s' % (
-        job.name, job.seconds, len(job.outputs), len(job.secrets),
-        ''.join('; ' + note for note in job.notes)))
+    if job.rc != 0:
+        raise AssertionError('%s exited with %s: %s' % (job.name, job.rc, '\n'.join(
+            line for line in job.read_outputs().splitlines() if 'ERROR' in line or 'FAILED' in line or 'fatal:' in line)[-1500:]))
+    report = leaks.scan(job.outputs, job.secrets, markers=markers, expected=job.expected, min_secrets=min_secrets)
+    assert report.ok, report.summary()
+    notes = ''.join('; ' + note for note in job.notes)
+    case_detail.append('%s in %.0f s; %s%s' % (job.name, job.seconds, report.summary(), notes))
 
 
 @hygiene_case('every integration target (ansible-test integration -vvv, diff mode on through integration.cfg), with '
@@ -66,11 +53,12 @@ def check_job(job, case_detail, markers):
 def test_integration_targets_leak_nothing(hygiene_background, case_detail):
     job = hygiene_background.integration
     job.wait()
-    markers = [hygiene.VERBOSE_MARKER] + list(hygiene.DIFF_MARKERS) + ['Running %s integration test' % t for t in getattr(
-        job, 'targets', [])]
+    markers = [leaks.VERBOSE] + list(leaks.KEY_DIFF) + ['Running %s integration test' % t for t in getattr(job, 'targets', [])]
     if getattr(job, 'pki', None):
-        markers += hygiene.key_result_markers(job.pki)
-    check_job(job, case_detail, markers)
+        with open(os.path.join(job.pki, 'rsa-key.pem')) as handle:
+            markers += [leaks.KEY_INFO_RESULT, leaks.result_marker('the public_key_sha256 apinizer_key returned for rsa-key.pem',
+                                                                   leaks.public_key_sha256(handle.read()))]
+    check_job(job, case_detail, markers, min_secrets=10)
 
 
 @hygiene_case('the molecule scenario of the role apinizer_deploy (tests/scripts/molecule.sh, ANSIBLE_VERBOSITY=3, '
@@ -78,7 +66,7 @@ def test_integration_targets_leak_nothing(hygiene_background, case_detail):
               'the scenario passes; no token, passphrase, PEM private-key line or secret key in its output or the files '
               'left behind')
 def test_molecule_scenario_leaks_nothing(hygiene_background, case_detail):
-    check_job(hygiene_background.molecule, case_detail, [hygiene.VERBOSE_MARKER, 'idempotence'])
+    check_job(hygiene_background.molecule, case_detail, [leaks.VERBOSE, 'idempotence'], min_secrets=10)
 
 
 @hygiene_case('the AWX ansible-runner test (tests/scripts/awx_runner_test.py: two jobs, --diff -vvv, vault-encrypted '
@@ -86,14 +74,16 @@ def test_molecule_scenario_leaks_nothing(hygiene_background, case_detail):
               'both jobs pass; no token, vault password, PEM private-key line or secret key in the runner output or any '
               'artifact (the token only in the 0600 artifacts/<ident>/command environment record, as AWX keeps it)')
 def test_awx_runner_leaks_nothing(hygiene_background, case_detail):
-    check_job(hygiene_background.awx, case_detail, [hygiene.VERBOSE_MARKER])
+    check_job(hygiene_background.awx, case_detail, [leaks.VERBOSE, leaks.RECAP], min_secrets=4)
 
 
 def session_secrets(server, material):
-    found = [('token', server.token), ('read-only token', server.read_only_token), ('password', server.password),
-             ('passphrase', material.passphrase), ('secret key (base64)', material.secret_key_b64)]
+    """The secrets of this suite's own runs: the emulator's credentials and the material of every case."""
+    found = leaks.Secrets().add('token', server.token).add('read-only token', server.read_only_token)
+    found.add('password', server.password).add('passphrase', material.passphrase)
+    found.add_secret_key('secret key', material.secret_key)
     for index, pem in enumerate(material.private_pems()):
-        found += pem_secrets('private key %d' % index, pem)
+        found.add_private_key('private key %d' % index, pem, passphrase=material.passphrase)
     return found
 
 
@@ -154,7 +144,7 @@ def verbose_run(ansible, material, apinizer_emulator_server):
 def test_verbose_diff_run_shows_no_material(verbose_run, apinizer_emulator_server, material, case_detail):
     failed = [r['task'] for r in verbose_run.records if r['status'] != 'ok' and not r['task'].startswith('server error')]
     assert not failed, 'tasks failed: %s' % failed
-    assert not hygiene.missing_markers(verbose_run.stdout, [hygiene.VERBOSE_MARKER]), 'not a -vvv run'
+    assert not leaks.missing_markers(verbose_run.stdout, [leaks.VERBOSE]), 'not a -vvv run'
     # The results this run recorded (its callback) must be in its stdout: the public key fingerprints the modules
     # returned, and the diff of the rotation, which names the content only as replaced.
     fingerprints = set(value for record in verbose_run.records for unused_path, key, value in walk_results(record['result'])
@@ -162,13 +152,12 @@ def test_verbose_diff_run_shows_no_material(verbose_run, apinizer_emulator_serve
     assert fingerprints, 'no public_key_sha256 in the recorded results: not the run that was asked for'
     assert all(value in verbose_run.stdout for value in fingerprints), 'the results are not in stdout: not a verbose run'
     assert verbose_run.result('private key rotated')['diff']['after'].get('content') == 'replaced'
-    assert not hygiene.missing_markers(verbose_run.stdout, hygiene.DIFF_MARKERS[1:]), 'no key diff in stdout'
-    secrets = session_secrets(apinizer_emulator_server, material)
+    assert not leaks.missing_markers(verbose_run.stdout, leaks.KEY_DIFF[1:]), 'no key diff in stdout'
     paths = [os.path.join(verbose_run.directory, name) for name in ('stdout.txt', 'stderr.txt', 'record.jsonl')]
-    leaks = find_leaks(secrets, paths)
-    assert not leaks, 'secrets found: %s' % '; '.join(leaks[:20])
-    case_detail.append('%d secrets checked in stdout (%d bytes), stderr and %d task results: none found' % (
-        len(secrets), len(verbose_run.stdout), len(verbose_run.records)))
+    # The request body fields are the next case's, on the recorded results.
+    report = leaks.scan(paths, session_secrets(apinizer_emulator_server, material), forbidden=(), min_secrets=6)
+    assert report.ok, report.summary()
+    case_detail.append('stdout, stderr and %d task results: %s' % (len(verbose_run.records), report.summary()))
 
 
 @hygiene_case('server errors whose error_description echoes our token, or the password of a username/password login',
@@ -212,12 +201,11 @@ def test_results_never_carry_the_request_body(ansible, case_detail):
               'no token, password, passphrase, PEM private-key line or secret key of the session in any of them (the '
               'playbooks, which are input, are not scanned)')
 def test_suite_outputs_hold_no_secret(ansible, apinizer_emulator_server, material, case_detail):
-    secrets = session_secrets(apinizer_emulator_server, material)
     paths = []
     for run in ansible.runs:
         paths += [os.path.join(run.directory, name) for name in ('stdout.txt', 'stderr.txt', 'record.jsonl')
                   if os.path.exists(os.path.join(run.directory, name))]
     assert len(ansible.runs) > 10, 'only %d runs: run the whole suite' % len(ansible.runs)
-    leaks = find_leaks(secrets, paths)
-    assert not leaks, 'secrets found: %s' % '; '.join(leaks[:20])
-    case_detail.append('%d files of %d runs checked for %d secrets: none found' % (len(paths), len(ansible.runs), len(secrets)))
+    report = leaks.scan(paths, session_secrets(apinizer_emulator_server, material), forbidden=(), min_secrets=6)
+    assert report.ok, report.summary()
+    case_detail.append('%d runs: %s' % (len(ansible.runs), report.summary()))

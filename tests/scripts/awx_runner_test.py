@@ -38,18 +38,22 @@ COLLECTIONS_PATH is the collection installed from the built tarball (build/colle
    must show changed=0; the emulator's request log must show writes during the first run and none
    during the second; the emulator must hold the bundle (certificate, two chain certificates,
    private key, secret key) in production and staging.
-5. Leaks. Searched for: the token; the vault password; every PEM body line of the private key (as
-   written and as the PKCS#8 the module sends) and 48-character pieces of the base64 the module
-   sends; the secret key as base64, URL-safe base64, hex and raw bytes. Searched in: what ansible-runner printed (stdout
-   and stderr) and every file under artifacts/ -- stdout, job_events/*.json, fact_cache/, status,
-   rc and command. None may hold key material. None may hold the token, except
+5. Leaks, scanned by apinizer_emulator.leaks (the collection's one leak scanner) with the secrets read
+   back from the private data directory (job_secrets): the token; the vault password; the private key,
+   decrypted (every PEM body line that holds private bytes, as written and as the PKCS#8 the module
+   sends, and 24-character pieces of the base64 the module sends); the secret key as raw bytes, base64,
+   URL-safe base64 and hex. Each form is found as it is, JSON-escaped or wrapped over lines. Searched
+   in: what ansible-runner printed (stdout and stderr) and every file under artifacts/ -- stdout,
+   job_events/*.json, fact_cache/, status, rc and command; the outputs must be the -vvv run with its
+   recap, and the job events must be there. None may hold key material. None may hold the token, except
    artifacts/<ident>/command: ansible-runner records there, by design, the command and the complete
    environment it ran the job with, which includes what the credential injected -- the same
    environment as env/envvars, the input of the job. That file is written 0600 (checked here) and
    is not output: AWX keeps it only inside the job's private data directory, which it deletes when
    the job ends, and stores the environment in its database with secret values replaced by
-   asterisks. Neither the job's output (stdout, the job events, the fact cache) nor anything else
-   may carry the token. A leak fails the test naming the file and what leaked, never the value.
+   asterisks. The token must be found there (else the scan is broken). Neither the job's output
+   (stdout, the job events, the fact cache) nor anything else may carry the token. A leak fails the
+   test naming the file and what leaked, never the value.
 6. The emulator stops, whatever happened; the work directory is removed unless --keep.
 """
 
@@ -57,7 +61,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
 import glob
 import json
 import os
@@ -81,6 +84,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CREDENTIAL_TYPE = os.path.join(ROOT, 'docs', 'awx', 'credential_type.yml')
 PLAYBOOK = os.path.join(ROOT, 'examples', 'deploy.yml')
 EMULATOR_DIR = os.path.join(ROOT, 'tests', 'emulator')
+if EMULATOR_DIR not in sys.path:
+    sys.path.insert(0, EMULATOR_DIR)
+
+from apinizer_emulator import leaks, testcerts  # noqa: E402 pylint: disable=wrong-import-position,import-error
 
 PROJECT = 'demo'
 ENVIRONMENTS = ['production', 'staging']  # the emulator's project demo also has development
@@ -232,10 +239,7 @@ def check_credential_injection(definition, work):
 # ---- test material ----------------------------------------------------------------------------------------------
 
 def make_material(work, project_dir, vault_password):
-    """The emulator's TLS certificate (own CA) and the bundle files, the keys vault-encrypted. Returns (server, leak needles)."""
-    sys.path.insert(0, EMULATOR_DIR)
-    from apinizer_emulator import testcerts  # pylint: disable=import-outside-toplevel,import-error
-
+    """The emulator's TLS certificate (own CA) and the bundle files, the keys vault-encrypted. Returns the server's files."""
     management_ca = testcerts.make_ca('Apinizer management CA (awx_runner_test)')
     server = testcerts.make_server_certificate(management_ca)
     tls_cert, tls_key = server.write(pathlib.Path(work), 'emulator-tls')
@@ -247,7 +251,6 @@ def make_material(work, project_dir, vault_password):
     files = os.path.join(project_dir, 'files')
     os.makedirs(files)
     traditional = leaf.key_text('traditional').encode('ascii')
-    pkcs8 = leaf.key_pem
     secret_key = secrets.token_bytes(32)
     for name, data in (('api-tls.pem', leaf.cert_pem), ('api-tls-chain.pem', intermediate.cert_pem + root.cert_pem),
                        ('api-tls.key', traditional), ('api-signing.key', base64.b64encode(secret_key) + b'\n')):
@@ -257,21 +260,7 @@ def make_material(work, project_dir, vault_password):
         os.chmod(path, 0o600)
     vault_encrypt(work, vault_password, [os.path.join(files, 'api-tls.key'), os.path.join(files, 'api-signing.key')])
 
-    needles = []
-    for form, pem in (('private key PEM body line (as written)', traditional), ('private key PEM body line (PKCS#8)', pkcs8)):
-        for line in pem.decode('ascii').splitlines():
-            if len(line) >= 16 and not line.startswith('-----'):
-                needles.append((form, line.encode('ascii')))
-    sent = base64.b64encode(pkcs8)
-    for offset in range(0, len(sent) - 48, 48):
-        needles.append(('private key content as sent (base64 of the PKCS#8 PEM)', sent[offset:offset + 48]))
-    needles.append(('secret key (base64)', base64.b64encode(secret_key)))
-    needles.append(('secret key (URL-safe base64)', base64.urlsafe_b64encode(secret_key).rstrip(b'=')))
-    needles.append(('secret key (hex)', binascii.hexlify(secret_key)))
-    needles.append(('secret key (raw bytes)', secret_key))
-    # JSON writers may escape '/' as '\/'.
-    needles += [(form, needle.replace(b'/', b'\\/')) for form, needle in needles if b'/' in needle]
-    return {'ca_pem': management_ca.cert_pem.decode('ascii'), 'tls_cert': tls_cert, 'tls_key': tls_key}, needles
+    return {'ca_pem': management_ca.cert_pem.decode('ascii'), 'tls_cert': tls_cert, 'tls_key': tls_key}
 
 
 def vault_encrypt(work, vault_password, paths):
@@ -411,45 +400,41 @@ def check_server_state(control):
 
 # ---- leaks ------------------------------------------------------------------------------------------------------
 
-def find_leaks(label, data, needles):
-    """[(label, what)] for each kind of secret found in data (bytes)."""
-    found = []
-    for what, needle in needles:
-        if needle in data and (label, what) not in found:
-            found.append((label, what))
+def job_secrets(private_data_dir):
+    """What the leak scan looks for, read back from the private data directory: the token the credential injected
+    (env/envvars), the vault password (env/passwords) and the project's key material, decrypted with it."""
+    from ansible.parsing.vault import VaultLib, VaultSecret  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(private_data_dir, 'env', 'envvars')) as stream:
+        token = json.load(stream)['APINIZER_TOKEN']
+    with open(os.path.join(private_data_dir, 'env', 'passwords')) as stream:
+        vault_password = list(json.load(stream).values())[0]
+    vault = VaultLib([('default', VaultSecret(vault_password.encode('utf-8')))])
+    files = os.path.join(private_data_dir, 'project', 'files')
+    found = leaks.Secrets().add('token', token).add('vault password', vault_password)
+    with open(os.path.join(files, 'api-tls.key'), 'rb') as stream:
+        found.add_private_key('private key api-tls.key', vault.decrypt(stream.read()))
+    with open(os.path.join(files, 'api-signing.key'), 'rb') as stream:
+        found.add_secret_key('secret key api-signing.key', base64.b64decode(vault.decrypt(stream.read()).strip()))
     return found
 
 
-def scan_job(private_data_dir, ident, output, token_needles, key_needles):
-    """Leaks in one job's output and artifacts; returns (leaks, number of files scanned)."""
+def scan_job(private_data_dir, ident, output, secrets_known):
+    """Leaks in one job's output and artifacts, and proof of what was scanned; returns (problems, report)."""
     artifact_dir = os.path.join(private_data_dir, 'artifacts', ident)
     command_file = os.path.join(artifact_dir, 'command')
-    leaks = find_leaks('ansible-runner stdout/stderr of job %s' % ident, output, token_needles + key_needles)
-    scanned = 0
-    for directory, _sub_dirs, names in os.walk(artifact_dir):
-        for name in names:
-            path = os.path.join(directory, name)
-            if not os.path.isfile(path):
-                continue
-            with open(path, 'rb') as stream:
-                data = stream.read()
-            scanned += 1
-            label = os.path.relpath(path, private_data_dir)
-            # The command file records the job's environment (see the module docstring): the token is expected there.
-            needles = key_needles if path == command_file else token_needles + key_needles
-            leaks += find_leaks(label, data, needles)
-    if not os.path.isfile(command_file):
-        leaks.append(('artifacts/%s/command' % ident, 'missing: the scan cannot be trusted'))
-    else:
-        if stat.S_IMODE(os.stat(command_file).st_mode) != 0o600:
-            leaks.append(('artifacts/%s/command' % ident, 'holds the environment but is not mode 0600'))
-        with open(command_file, 'rb') as stream:
-            if not find_leaks('command', stream.read(), token_needles):
-                # The token is in the environment ansible-runner records; not finding it means the scan is broken.
-                leaks.append(('artifacts/%s/command' % ident, 'the token was not found where it must be: the scan is broken'))
+    paths = sorted(set([command_file] + [os.path.join(directory, name) for directory, _sub_dirs, names in os.walk(artifact_dir)
+                                         for name in names if os.path.isfile(os.path.join(directory, name))]))
+    # The command file records the job's environment (see the module docstring): the token must be there.
+    report = leaks.scan([('ansible-runner stdout/stderr of job %s' % ident, output)] + paths, secrets_known,
+                        markers=[leaks.VERBOSE, leaks.RECAP], expected={command_file: ['token']}, min_secrets=4,
+                        relative_to=private_data_dir)
+    problems = report.messages()
+    if os.path.isfile(command_file) and stat.S_IMODE(os.stat(command_file).st_mode) != 0o600:
+        problems.append('artifacts/%s/command: holds the environment but is not mode 0600' % ident)
     if not glob.glob(os.path.join(artifact_dir, 'job_events', '*.json')):
-        leaks.append(('artifacts/%s/job_events' % ident, 'no job event files: nothing was scanned'))
-    return leaks, scanned
+        problems.append('artifacts/%s/job_events: no job event files: nothing was scanned' % ident)
+    return problems, report
 
 
 # ---- main -------------------------------------------------------------------------------------------------------
@@ -466,10 +451,8 @@ def run(collections, work, playbook):
     private_data_dir = os.path.join(work, 'private_data_dir')
     os.makedirs(os.path.join(private_data_dir, 'project'), mode=0o700)
     vault_password = secrets.token_urlsafe(30)
-    server_files, key_needles = make_material(work, os.path.join(private_data_dir, 'project'), vault_password)
-    key_needles.append(('vault password', vault_password.encode('ascii')))
+    server_files = make_material(work, os.path.join(private_data_dir, 'project'), vault_password)
     token = secrets.token_hex(40)
-    token_needles = [('token', token.encode('ascii'))]
 
     from apinizer_emulator.client import EmulatorControl  # pylint: disable=import-outside-toplevel,import-error
     from apinizer_emulator.server import EmulatorServer  # pylint: disable=import-outside-toplevel,import-error
@@ -487,8 +470,9 @@ def run(collections, work, playbook):
             'url': server.url, 'token': token, 'project': PROJECT, 'validate_certs': True,
             'ca_certificate': server_files['ca_pem']}, playbook, vault_password)
         print('private data directory %s: credential injected %s' % (private_data_dir, ', '.join(sorted(injected))))
+        secrets_known = job_secrets(private_data_dir)
 
-        leaks = []
+        problems, summaries = [], []
         writes = {}
         for ident, expect_changes in (('first', True), ('second', False)):
             control.clear_requests()
@@ -500,16 +484,18 @@ def run(collections, work, playbook):
                 counts = check_job(private_data_dir, ident, rc, expect_changes)
             except TestFailure:
                 sys.stdout.write('--- last lines of the job output (scanned for secrets first)\n')
-                if find_leaks('output', output, token_needles + key_needles):
+                if secrets_known.find(output):
                     sys.stdout.write('(not shown: it holds a secret)\n')
                 else:
                     sys.stdout.write(b'\n'.join(output.splitlines()[-40:]).decode('utf-8', 'replace') + '\n')
                 raise
             writes[ident] = ['%s %s' % (entry['method'], entry['path']) for entry in control.writes()]
-            job_leaks, scanned = scan_job(private_data_dir, ident, output, token_needles, key_needles)
-            leaks += job_leaks
+            job_problems, report = scan_job(private_data_dir, ident, output, secrets_known)
+            problems += job_problems
+            summaries.append('job %s: %s' % (ident, report.summary()))
             print('ok: job %s: rc 0, status successful, ok=%d changed=%d failed=0 (%.1fs); %d write(s) to the API; '
-                  '%d artifact file(s) scanned' % (ident, counts['ok'], counts['changed'], seconds, len(writes[ident]), scanned))
+                  '%d artifact file(s) scanned' % (ident, counts['ok'], counts['changed'], seconds, len(writes[ident]),
+                                                   report.outputs - 1))
             if ident == 'first':
                 certificates, keys = check_server_state(control)
                 print('ok: the emulator holds certificates %s and keys %s in %s'
@@ -519,10 +505,10 @@ def run(collections, work, playbook):
         if writes['second']:
             raise TestFailure('the second job sent writes: %s' % ', '.join(writes['second']))
         print('ok: writes in the first job only (%s)' % ', '.join(writes['first']))
-        if leaks:
-            raise TestFailure('secrets leaked: ' + '; '.join('%s: %s' % leak for leak in leaks))
+        if problems:
+            raise TestFailure('secrets leaked: ' + '; '.join(problems))
         print('ok: no token and no key material in the job output (stdout, job events, fact cache, every artifact; '
-              'the token only in the 0600 artifacts/<ident>/command environment record)')
+              'the token only in the 0600 artifacts/<ident>/command environment record): %s' % '; '.join(summaries))
     finally:
         server.stop()
         print('emulator stopped')

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 
+from apinizer_emulator import leaks
 from apinizer_emulator.testcerts import make_ca, make_certificate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,15 +34,12 @@ def pki(tmp_path):
     return tmp_path
 
 
-def run_playbook(emulator, pki_dir, check=True, extra_vars=()):
+def run_playbook(emulator, pki_dir, check=True, args=()):
     """ansible-playbook deploy.yml against the emulator; returns the completed process."""
     env = dict(os.environ, APINIZER_URL=emulator.url, APINIZER_TOKEN=emulator.token, APINIZER_PROJECT='demo',
                ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1')
     playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
-    arguments = ['-e', 'pki_dir=%s' % pki_dir]
-    for extra in extra_vars:
-        arguments += ['-e', extra]
-    process = subprocess.run([playbook, PLAYBOOK] + arguments,
+    process = subprocess.run([playbook, PLAYBOOK, '-e', 'pki_dir=%s' % pki_dir] + list(args),
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     if check and process.returncode != 0:
         pytest.fail('ansible-playbook failed (%d):\n%s' % (process.returncode, process.stdout))
@@ -87,8 +85,17 @@ def test_failed_deployment_fails_the_play_and_names_the_environment(apinizer_emu
     # Once staging deploys again, the rerun the message names deploys exactly the failed bundles.
     apinizer_emulator.control.clear_faults()
     forced = re.search(r'-e (apinizer_deploy_force_bundles=[\w.,-]+)', failed.stdout).group(1)
-    run_playbook(apinizer_emulator, pki, extra_vars=[forced])
+    run_playbook(apinizer_emulator, pki, args=['-e', forced])
     state = apinizer_emulator.control.state()['projects']['demo']
     for stored in state['certificates'] + state['keys']:
         assert stored['failed_environments'] == [], stored['name']
     assert sorted(c['name'] for c in state['certificates']) == ['shop-api', 'shop-api-chain-1']
+
+
+def test_a_verbose_run_shows_no_secret(apinizer_emulator, pki):
+    run = run_playbook(apinizer_emulator, pki, args=['-vvv', '--diff'])
+
+    # The token, the private key in pki/ (every PEM line, the base64 the module sends) and the secret key (raw,
+    # base64, hex), wrapped or escaped too; the markers prove that this is the whole -vvv run.
+    known = leaks.Secrets().add('token', apinizer_emulator.token).add_directory(str(pki))
+    leaks.scan([('ansible-playbook -vvv --diff', run.stdout)], known, markers=[leaks.VERBOSE, leaks.RECAP]).check()
