@@ -183,15 +183,45 @@ def _groups(changes):
 def _apply_group(client, members, replan, retries):
     """The changes of one group, in order, up to the first failure: ([(index, outcome)], Failure or None)."""
     done = []
+    sent = {}  # the changes of the group that wrote, as they were sent, by key
     for index, change in members:
         try:
             outcome = _apply_change(client, change, replan, retries)
+            leaves = [sent[key] for key in change.depends_on if key in sent and key[0] == 'certificate']
+            if outcome.changed and leaves and change.kind == 'key' and change.desired.get('key_type') == 'private_key':
+                outcome = _keep_the_pair(client, outcome, leaves[0], replan, retries)
         except ApinizerError as exc:
             return done, (index, Failure(change, str(exc), exc))
         done.append((index, outcome))
         if outcome.failure:
             return done, (index, Failure(change, outcome.failure, None))
+        if outcome.changed:
+            sent[change.key] = outcome.change
     return done, None
+
+
+def _keep_the_pair(client, outcome, leaf, replan, retries):
+    """A private key written in this run after its certificate (leaf, the change as sent) belongs to that
+    certificate. Another run that replaced the certificate in between left this key beside a certificate it does
+    not belong to, and nothing in a single write can tell: so the certificate is read again after the key, and
+    when it is no longer ours, the certificate and then the key are sent again -- up to retries times -- so that
+    the server ends with a pair that belongs together (the one written last, as when the runs follow each other)."""
+    for _attempt in range(max(retries, 1)):
+        again = replan(client, leaf)
+        if again.action == 'none':
+            return outcome
+        resent = _apply_change(client, again, replan, retries)
+        if resent.failure:
+            return outcome._replace(failure=resent.failure)
+        outcome = _apply_change(client, replan(client, outcome.change), replan, retries)
+        if outcome.failure:
+            return outcome
+    if replan(client, leaf).action == 'none':
+        return outcome
+    return outcome._replace(failure=(
+        'Another run replaced certificate %s each time this run had written it and the private key %s that belongs '
+        'to it (%d times); the server may hold the certificate of one run beside the key of the other. Run again '
+        'once no other run writes them.' % (leaf.name, outcome.change.name, max(retries, 1))))
 
 
 def apply(client, changes, replan, retries, parallel=1):

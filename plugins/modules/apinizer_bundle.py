@@ -30,6 +30,9 @@ description:
     sends no write.
   - When the certificate of a bundle changes, its private key is sent again in the same run, whatever
     O(bundles[].update_content) says, so a new certificate is never deployed beside a stale key.
+  - After writing such a private key, the module reads its certificate again. When another run replaced the
+    certificate in between, the certificate and the key are sent once more (up to O(retries) times, then the
+    task fails saying so), so two runs that rotate the same bundle at once leave one of their pairs, complete.
 author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:
