@@ -185,10 +185,12 @@ def _apply_group(client, members, replan, retries):
     done = []
     sent = {}  # the changes of the group that wrote, as they were sent, by key
     for index, change in members:
+        # A private key that follows a certificate written in this run belongs to that certificate.
+        leaves = [sent[key] for key in change.depends_on if key in sent and key[0] == 'certificate']
+        follows = bool(leaves) and change.kind == 'key' and change.desired.get('key_type') == 'private_key'
         try:
-            outcome = _apply_change(client, change, replan, retries)
-            leaves = [sent[key] for key in change.depends_on if key in sent and key[0] == 'certificate']
-            if outcome.changed and leaves and change.kind == 'key' and change.desired.get('key_type') == 'private_key':
+            outcome = _apply_change(client, change, replan, retries, follows)
+            if outcome.changed and follows:
                 outcome = _keep_the_pair(client, outcome, leaves[0], replan, retries)
         except ApinizerError as exc:
             return done, (index, Failure(change, str(exc), exc))
@@ -213,7 +215,9 @@ def _keep_the_pair(client, outcome, leaf, replan, retries):
         resent = _apply_change(client, again, replan, retries)
         if resent.failure:
             return outcome._replace(failure=resent.failure)
-        outcome = _apply_change(client, replan(client, outcome.change), replan, retries)
+        key = outcome.change
+        outcome = _apply_change(client, replan(client, key._replace(options=key.options._replace(force=True))), replan,
+                                retries, True)
         if outcome.failure:
             return outcome
     if replan(client, leaf).action == 'none':
@@ -270,10 +274,12 @@ def _run_side_by_side(client, groups, workers, run_group, collect, stopped):
                 collect(future.result())
 
 
-def _apply_change(client, change, replan, retries):
+def _apply_change(client, change, replan, retries, follows=False):
     """One change: send its write; after a write whose outcome is unknown, or one that raced another run (the
     object appeared or went between our read and our write), read again and converge. When the re-read shows
-    nothing left to do after a lost write, that write did take effect."""
+    nothing left to do after a lost write, that write did take effect. follows: the change is a private key that
+    belongs to a certificate written in this run; when another run created it first, ours is sent all the same,
+    since key material cannot be read back and compared."""
     lost = None
     attempts = 0
     while True:
@@ -295,6 +301,8 @@ def _apply_change(client, change, replan, retries):
                 raise
             if exc.outcome_unknown and lost is None:
                 lost = change
+            if exc.is_race and follows:
+                change = change._replace(options=change.options._replace(force=True))
             change = replan(client, change)
             continue
         report = deployment_report(response)

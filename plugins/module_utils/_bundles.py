@@ -287,10 +287,9 @@ def _plan_present(bundle, server, project):
     key = bundle['key']
     if key is not None:
         current = server.keys.get(key['name'])
-        # A private key follows its certificate: a new leaf is never deployed beside a stale key. A key planned as
-        # a create is forced too: should another run create it first, the re-read after the race must still send
-        # ours, the key of our certificate.
-        follows = bool(leaf_change and leaf_change.action != 'none' and key['key_type'] == 'private_key')
+        # A private key follows its certificate: a new leaf is never deployed beside a stale key. Only a key the
+        # server holds can be stale; one created now is sent anyway.
+        follows = bool(leaf_change and leaf_change.action != 'none' and key['key_type'] == 'private_key' and current)
         key_options = _keys.KeyOptions(project, force=bundle['force'] or follows,
                                        update_content=bundle['update_content'])
         changes.append(_keys.plan(key, current, key_options)._replace(

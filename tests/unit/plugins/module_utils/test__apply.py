@@ -314,3 +314,23 @@ def test_a_secret_key_beside_a_certificate_is_not_followed_by_a_read():
     client = FakeClient([('POST', LIST_PATH, report('production')), ('POST', '/apiops/projects/demo/keys/', report('production'))])
     applied = apply(client, _bundles.plan([bundle], _server.ServerState([], []), 'demo'))
     assert applied.failures == [] and client.server.requests == [('POST', LIST_PATH), ('POST', '/apiops/projects/demo/keys/')]
+
+
+def test_a_key_another_run_created_first_is_replaced_by_ours_a_lost_create_is_not_sent_again():
+    """The key of a bundle created in this run: another run's key, found after an "already exist", cannot be told
+    from ours (key material cannot be read back), so ours is sent; after a create whose answer was lost, the key
+    found is the one we sent, as for every lost write."""
+    bundle = _bundles.desired_bundle(dict(name='api', certificate=NEW.cert_text, private_key=NEW.key_text()),
+                                     ['production', 'staging'])
+    ok = report('production', 'staging')
+    exists = ApinizerError('exists', status=400, description='CryptoKey (name: api) is already exist!', method='POST')
+    dropped = ApinizerError('dropped', outcome_unknown=True, method='POST')
+    ours = ('GET', PATH, {'resultList': [server_entry(NEW)]})
+    stored_key = ('GET', API_KEY_PATH, {'resultList': [STORED_KEY]})
+    for answer, then, writes, action in ((exists, [stored_key, ('PUT', API_KEY_PATH, ok)], ['POST', 'POST', 'PUT'],
+                                          'updated'),
+                                         (dropped, [stored_key], ['POST', 'POST'], 'created')):
+        client = FakeClient([('POST', LIST_PATH, ok), ('POST', '/apiops/projects/demo/keys/', answer)] + then + [ours])
+        applied = apply(client, _bundles.plan([bundle], _server.ServerState([], []), 'demo'))
+        assert applied.failures == [] and client.writes == writes and client.server.script == []
+        assert [o.action for o in applied.outcomes] == ['created', action]

@@ -140,13 +140,10 @@ def test_a_new_leaf_sends_the_private_key_again_whatever_update_content_says():
     assert changes[1].diff == {'before': {'name': 'api', 'content': 'stored'}, 'after': {'name': 'api', 'content': 'replaced'}}
 
 
-def test_a_key_created_beside_a_new_leaf_is_forced_so_that_a_race_still_sends_it():
-    """Another run may create the key between our read and our create: planned again against its key (the same
-    description, type and environments), ours must still be sent, since it is the key of our certificate."""
+def test_a_key_created_beside_a_new_leaf_is_not_forced():
     bundle = bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, private_key=CHAIN.leaf.key_text()), ['production'])
     key_change = bundles.plan([bundle], server_state(), 'p')[-1]
-    assert key_change.action == 'create' and key_change.options.force
-    assert _keys.plan(key_change.desired, stored_key(), key_change.options).action == 'update'
+    assert key_change.action == 'create' and not key_change.options.force
 
 
 def test_a_converged_bundle_plans_nothing_and_extra_chain_certificates_are_deleted_after_the_leaf():
