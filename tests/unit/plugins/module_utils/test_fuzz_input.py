@@ -155,7 +155,7 @@ def odd_block(draw):
 
 UNICODE = st.text(st.characters(codec=None, exclude_categories=()), max_size=200)
 GARBAGE = st.text(max_size=80) | UNICODE | st.sampled_from(['', '\n', '\r\n', '   ', '\x00', '-----', '-----END'])
-BLOCK = st.sampled_from(SEED_PEMS) | damaged_pem() | truncated_pem() | odd_block()
+BLOCK = st.one_of(st.sampled_from(SEED_PEMS), damaged_pem(), truncated_pem(), odd_block())
 
 
 @st.composite
@@ -187,7 +187,7 @@ def huge(draw):
     return text
 
 
-TEXT_INPUT = mixed_pem() | st.text(max_size=2000) | UNICODE | huge()
+TEXT_INPUT = st.one_of(mixed_pem(), st.text(max_size=2000), UNICODE, huge())
 BYTES_INPUT = (st.binary(max_size=4096) | TEXT_INPUT.map(lambda text: text.encode('utf-8', 'surrogatepass'))
                | st.sampled_from([issued.cert_der for issued in LEAVES]).flatmap(damaged_der))
 ANY_INPUT = TEXT_INPUT | BYTES_INPUT | st.none()
@@ -255,8 +255,8 @@ def test_desired_certificate(data):
 
 # --- _keys ----------------------------------------------------------------------------------------------------------
 
-KEY_INPUT = (st.sampled_from(PRIVATE_PEMS + ENCRYPTED_PEMS + PUBLIC_PEMS) | damaged_pem() | truncated_pem() | mixed_pem()
-             | st.binary(max_size=600) | st.text(max_size=300))
+KEY_INPUT = st.one_of(st.sampled_from(PRIVATE_PEMS + ENCRYPTED_PEMS + PUBLIC_PEMS), damaged_pem(), truncated_pem(),
+                      mixed_pem(), st.binary(max_size=600), st.text(max_size=300))
 
 
 @FUZZ_SLOW
@@ -333,7 +333,7 @@ ENVIRONMENT_ITEM = (st.sampled_from(['production', 'staging', '']) | RAW
 
 def field_values(paths):
     """What each bundle option may hold: values of its type (the argument spec checks types, not content)."""
-    pem = st.sampled_from(SEED_PEMS) | mixed_pem() | st.text(max_size=200)
+    pem = st.one_of(st.sampled_from(SEED_PEMS), mixed_pem(), st.text(max_size=200))
     path = st.sampled_from(paths) | st.text(max_size=30)
     return dict(
         state=st.sampled_from(['present', 'absent']), environments=st.none() | st.lists(ENVIRONMENT_ITEM, max_size=4),
