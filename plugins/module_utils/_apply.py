@@ -205,15 +205,49 @@ def _groups(changes):
 def _apply_group(client, members, replan, retries):
     """The changes of one group, in order, up to the first failure: ([(index, outcome)], Failure or None)."""
     done = []
+    sent = {}  # the changes of the group that wrote, as they were sent, by key
     for index, change in members:
+        # A private key that follows a certificate written in this run belongs to that certificate.
+        leaves = [sent[key] for key in change.depends_on if key in sent and key[0] == 'certificate']
+        follows = bool(leaves) and change.kind == 'key' and change.desired.get('key_type') == 'private_key'
         try:
-            outcome = _apply_change(client, change, replan, retries)
+            outcome = _apply_change(client, change, replan, retries, follows)
+            if outcome.changed and follows:
+                outcome = _keep_the_pair(client, outcome, leaves[0], replan, retries)
         except ApinizerError as exc:
             return done, (index, Failure(change, str(exc), exc))
         done.append((index, outcome))
         if outcome.failure:
             return done, (index, Failure(change, outcome.failure, None, outcome.undeployed))
+        if outcome.changed:
+            sent[change.key] = outcome.change
     return done, None
+
+
+def _keep_the_pair(client, outcome, leaf, replan, retries):
+    """A private key written in this run after its certificate (leaf, the change as sent) belongs to that
+    certificate. Another run that replaced the certificate in between left this key beside a certificate it does
+    not belong to, and nothing in a single write can tell: so the certificate is read again after the key, and
+    when it is no longer ours, the certificate and then the key are sent again -- up to retries times -- so that
+    the server ends with a pair that belongs together (the one written last, as when the runs follow each other)."""
+    for _attempt in range(max(retries, 1)):
+        again = replan(client, leaf)
+        if again.action == 'none':
+            return outcome
+        resent = _apply_change(client, again, replan, retries)
+        if resent.failure:
+            return outcome._replace(failure=resent.failure)
+        key = outcome.change
+        outcome = _apply_change(client, replan(client, key._replace(options=key.options._replace(force=True))), replan,
+                                retries, True)
+        if outcome.failure:
+            return outcome
+    if replan(client, leaf).action == 'none':
+        return outcome
+    return outcome._replace(failure=(
+        'Another run replaced certificate %s each time this run had written it and the private key %s that belongs '
+        'to it (%d times); the server may hold the certificate of one run beside the key of the other. Run again '
+        'once no other run writes them.' % (leaf.name, outcome.change.name, max(retries, 1))))
 
 
 def apply(client, changes, replan, retries, parallel=1):
@@ -262,10 +296,12 @@ def _run_side_by_side(client, groups, workers, run_group, collect, stopped):
                 collect(future.result())
 
 
-def _apply_change(client, change, replan, retries):
+def _apply_change(client, change, replan, retries, follows=False):
     """One change: send its write; after a write whose outcome is unknown, or one that raced another run (the
     object appeared or went between our read and our write), read again and converge. When the re-read shows
-    nothing left to do after a lost write, that write did take effect."""
+    nothing left to do after a lost write, that write did take effect. follows: the change is a private key that
+    belongs to a certificate written in this run; when another run created it first, ours is sent all the same,
+    since key material cannot be read back and compared."""
     lost = None
     attempts = 0
     while True:
@@ -287,6 +323,8 @@ def _apply_change(client, change, replan, retries):
                 raise
             if exc.outcome_unknown and lost is None:
                 lost = change
+            if exc.is_race and follows:
+                change = change._replace(options=change.options._replace(force=True))
             change = replan(client, change)
             continue
         report = deployment_report(response)

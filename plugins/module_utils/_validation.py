@@ -80,6 +80,8 @@ def read_input_file(path, option):
             data = handle.read(MAX_INPUT_FILE_BYTES + 1)
     except (IOError, OSError) as exc:
         raise InvalidInput('%s: cannot read %s: %s.' % (option, path, exc.strerror or exc))
+    except ValueError:  # a NUL character, which no file name can hold
+        raise InvalidInput('%s: %r is not a file name: it holds a NUL character.' % (option, path))
     if not data.strip():
         raise InvalidInput('%s: %s is empty.' % (option, path))
     if len(data) > MAX_INPUT_FILE_BYTES:

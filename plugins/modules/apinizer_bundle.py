@@ -36,6 +36,9 @@ description:
     keeps the object stored in that environment, so a plain rerun sees nothing to do and reports it unchanged
     while it stays undeployed there. The message and RV(force_bundles) name the bundles to deploy again; run once
     with O(force_bundles) set to that list.
+  - After writing such a private key, the module reads its certificate again. When another run replaced the
+    certificate in between, the certificate and the key are sent once more (up to O(retries) times, then the
+    task fails saying so), so two runs that rotate the same bundle at once leave one of their pairs, complete.
 author:
   - apinizer.apiops maintainers (@apinizer)
 extends_documentation_fragment:

@@ -37,6 +37,7 @@ import support  # noqa: E402 pylint: disable=wrong-import-position
 
 CASES = pytest.StashKey()
 DETAIL = pytest.StashKey()
+COUNTS = pytest.StashKey()
 STARTED = pytest.StashKey()
 NOTE = pytest.StashKey()
 HYGIENE = pytest.StashKey()
@@ -91,6 +92,7 @@ def pytest_runtest_makereport(item, call):
     if case is None or not (report.when == 'call' or (report.when == 'setup' and not report.passed)):
         return
     details = item.stash.get(DETAIL, [])
+    case['counts'] = dict(item.stash.get(COUNTS, {}))
     if report.passed:
         case.update(result='passed', detail='; '.join(details))
     else:
@@ -150,6 +152,12 @@ def pytest_terminal_summary(terminalreporter, config):
 def case_detail(request):
     """A list; what a test appends shows in the report's detail column."""
     return request.node.stash.setdefault(DETAIL, [])
+
+
+@pytest.fixture
+def case_counts(request):
+    """A dict; what a test puts there the report adds up, e.g. inputs (bad inputs tried beyond the case itself)."""
+    return request.node.stash.setdefault(COUNTS, {})
 
 
 @pytest.fixture(scope='session')

@@ -328,10 +328,32 @@ GROUP_TITLES = [
     ('faults', 'Faults'),
     ('garbage-from-server', 'Garbage from the server'),
     ('bad-input', 'Bad input'),
+    ('fuzzed-input', 'Fuzzed input'),
     ('concurrency', 'Concurrency'),
     ('tls', 'TLS to the management API'),
     ('secret-hygiene', 'Secret hygiene'),
 ]
+
+
+# The groups whose every case puts the collection through a fault (server errors, rate limits, latency, dropped
+# connections, failed deployments, another run writing the same objects): the report counts their passed cases as
+# faults survived. Bad input is counted apart: each bad-input case, plus the inputs a case counts (case_counts).
+FAULT_GROUPS = ('faults', 'concurrency')
+BAD_INPUT_GROUPS = ('bad-input', 'fuzzed-input')
+
+
+def tally(cases):
+    """The report's counts: {bad: (tried, handled as promised), cases: bad-input cases, inputs: the inputs cases
+    counted (case_counts), faults: (fault cases, passed)}."""
+    bad = [c for c in cases if c['group'] in BAD_INPUT_GROUPS]
+    faults = [c for c in cases if c['group'] in FAULT_GROUPS]
+
+    def inputs(case):
+        return case.get('counts', {}).get('inputs', 1)
+    return dict(bad=(sum(inputs(c) for c in bad), sum(inputs(c) for c in bad if c['result'] == 'passed')),
+                cases=sum(1 for c in bad if 'inputs' not in c.get('counts', {})),
+                inputs=sum(c['counts']['inputs'] for c in bad if 'inputs' in c.get('counts', {})),
+                faults=(len(faults), sum(1 for c in faults if c['result'] == 'passed')))
 
 
 # pytest's temporary directories change with every run; the report names them <tmp>.
@@ -345,6 +367,7 @@ def _cell(text):
 def write_report(path, cases, command, seconds):
     """The report (docs/reliability.md once published): every case with its expectation and the result of this run."""
     passed = sum(1 for c in cases if c['result'] == 'passed')
+    counts = tally(cases)
     lines = [
         '# Reliability and security report',
         '',
@@ -353,9 +376,16 @@ def write_report(path, cases, command, seconds):
         'Generated on %s by `%s` in %d seconds: **%d of %d cases passed**.'
         % (datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), command, seconds, passed, len(cases)),
         '',
+        '**Bad inputs tried: {:,}**, {:,} of them handled as promised: {:,} bad-input cases (each refused before any '
+        'write) and {:,} fuzzed inputs (each parsed, or refused with our own error). **Faults survived: {:,} of {:,}** '
+        'cases of the groups {}, each putting the collection through a fault.'.format(
+            counts['bad'][0], counts['bad'][1], counts['cases'], counts['inputs'], counts['faults'][1],
+            counts['faults'][0], ' and '.join(dict(GROUP_TITLES).get(group, group) for group in FAULT_GROUPS)),
+        '',
         'Each case drives real `ansible-playbook` runs of the collection against the bundled Apinizer emulator over '
         'HTTP(S) and checks the outcome, the server\'s final state (`/_emulator/state`) and the requests it logged '
-        '(`/_emulator/requests`). See `tests/reliability/README.md`.',
+        '(`/_emulator/requests`); the fuzzed inputs are the property-based tests of the parsers, run against the '
+        'same collection. See `tests/reliability/README.md`.',
         '',
         '| group | cases | passed | failed |',
         '|---|---|---|---|',

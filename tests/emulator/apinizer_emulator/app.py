@@ -64,6 +64,13 @@ def _read_body(environ):
     return b''.join(chunks)
 
 
+def _bearer_token(environ):
+    scheme, _separator, token = environ.get('HTTP_AUTHORIZATION', '').strip().partition(' ')
+    if scheme.lower() != 'bearer':
+        return None
+    return token.strip() or None
+
+
 def _drop_connection(environ):
     """Shut the client's TCP connection down so it gets no HTTP answer at all.
 
@@ -99,6 +106,7 @@ class RequestRecorder:
             'query': redacted_query(environ),
             'status': None,
             'write': method in ('POST', 'PUT', 'DELETE') and path.startswith('/apiops/projects/'),
+            'credential': self.context.store.credential(_bearer_token(environ)),
             'time': utc_now_iso(),
             'duration_ms': None,
             'dropped': False,

@@ -199,6 +199,7 @@ class Store:
         self._vault = KeyVault()
         self.request_log = RequestLog()
         self._issued_tokens = {}
+        self._token_users = {}
         self.projects = collections.OrderedDict()
         self.environments = []
         self.switches = config.switches
@@ -270,7 +271,21 @@ class Store:
         with self.lock:
             token = secrets.token_urlsafe(32)
             self._issued_tokens[token] = time.monotonic() + self.token_ttl
+            self._token_users[token] = username
             return token, self.token_ttl
+
+    def credential(self, token):
+        """Who a bearer token stands for, as the request log names it (never the token itself): ``token <n>``
+        (the n-th read-write token of the configuration), ``read-only token <n>``, ``user <name>`` (a token
+        issued to that user, expired or not), or None (no token, or one the emulator never knew)."""
+        if not token:
+            return None
+        for label, tokens in (('token', self._config.tokens), ('read-only token', self._config.read_only_tokens)):
+            if token in tokens:
+                return '%s %d' % (label, tokens.index(token) + 1)
+        with self.lock:
+            user = self._token_users.get(token)
+        return 'user %s' % user if user is not None else None
 
     def authenticate(self, token):
         """``(read_write, admin)`` for a valid token; ApiError 401 otherwise."""

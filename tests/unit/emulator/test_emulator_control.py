@@ -42,7 +42,9 @@ def test_request_log_entries(api, example_cert):
     assert [entry['seq'] for entry in entries] == sorted(entry['seq'] for entry in entries)
     assert entries[2]['query'] == 'jwkUpdateAction=UPDATE'
     for entry in entries:
-        assert sorted(entry) == ['dropped', 'duration_ms', 'faults', 'method', 'path', 'query', 'seq', 'status', 'time', 'write']
+        assert sorted(entry) == ['credential', 'dropped', 'duration_ms', 'faults', 'method', 'path', 'query', 'seq', 'status',
+                                 'time', 'write']
+        assert entry['credential'] == 'token 1'
         assert entry['dropped'] is False and entry['duration_ms'] >= 0
         assert datetime.datetime.strptime(entry['time'], '%Y-%m-%dT%H:%M:%S.%fZ')
     assert [entry['method'] for entry in control.writes()] == ['POST', 'PUT']
@@ -63,6 +65,18 @@ def test_no_secret_reaches_the_control_surface(api):
                    encoded_secret, SECRET.decode('ascii')):
         assert secret not in dumped
     assert 'access_token=***&client_secret=***' in dumped
+
+
+def test_request_log_names_the_credential_never_the_token(api):
+    issued = api.post('/apiops/auth/token', token=None, data={
+        'grant_type': 'client_credentials', 'client_id': api.emulator.username, 'client_secret': api.emulator.password}).json()['access_token']
+    api.get(KEYS, token=issued)
+    api.get(KEYS)
+    api.get(KEYS, token=api.emulator.read_only_token)
+    api.get(KEYS, token='a-wrong-token-value')
+    api.get(KEYS, token=None)
+    assert [entry['credential'] for entry in api.emulator.control.requests()] == [
+        None, 'user %s' % api.emulator.username, 'token 1', 'read-only token 1', None, None]
 
 
 def test_state_shape(api, example_cert):

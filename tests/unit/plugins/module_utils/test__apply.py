@@ -11,7 +11,7 @@ import base64
 import threading
 import time
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _server
+from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _bundles, _server
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError, SharedPause
@@ -269,3 +269,85 @@ def test_a_rate_limit_pauses_every_worker_but_the_one_that_waits_on_its_own():
     assert pause.remaining_for(first) == 0.5
     pause.extend(1.0, second)
     assert pause.remaining_for(first) == 1.0 and pause.remaining_for(second) == 0.0
+
+
+# ---------------------------------------------------------------- a private key stays with its certificate
+
+API_KEY_PATH = '/apiops/projects/demo/keys/api/'
+THEIRS = make_certificate('theirs.example.com')
+STORED_KEY = {'name': 'api', 'description': '', 'keyType': 'PRIVATE_KEY', 'cryptoKeyInfoEnvironmentList': [
+    {'environmentName': e, 'alias': 'api'} for e in ('production', 'staging')]}
+
+
+def rotation():
+    """The plan of a bundle rotated from OLD to NEW: the leaf replaced, then its private key sent again."""
+    bundle = _bundles.desired_bundle(dict(name='api', certificate=NEW.cert_text, private_key=NEW.key_text()),
+                                     ['production', 'staging'])
+    server = _server.ServerState([listed()], [keys.current_key(STORED_KEY)])
+    changes = _bundles.plan([bundle], server, 'demo')
+    assert [(c.kind, c.action) for c in changes] == [('certificate', 'update'), ('key', 'update')]
+    return changes
+
+
+def test_a_private_key_is_followed_by_a_read_of_its_certificate():
+    ok = report('production', 'staging')
+    client = FakeClient([('PUT', PATH, ok), ('PUT', API_KEY_PATH, ok), ('GET', PATH, {'resultList': [server_entry(NEW)]})])
+    applied = apply(client, rotation())
+    assert applied.failures == [] and [o.action for o in applied.outcomes] == ['updated', 'updated']
+    assert client.writes == ['PUT', 'PUT']
+
+
+def test_a_certificate_replaced_by_another_run_before_our_key_is_sent_again_with_the_key():
+    """Another run stored its certificate after ours and before our key: our key stood beside its certificate.
+    The certificate and the key are sent again, so the server ends with our pair, as if we had run last."""
+    ok = report('production', 'staging')
+    client = FakeClient([('PUT', PATH, ok), ('PUT', API_KEY_PATH, ok),
+                         ('GET', PATH, {'resultList': [server_entry(THEIRS)]}),
+                         ('PUT', PATH, ok), ('GET', API_KEY_PATH, {'resultList': [STORED_KEY]}), ('PUT', API_KEY_PATH, ok),
+                         ('GET', PATH, {'resultList': [server_entry(NEW)]})])
+    applied = apply(client, rotation())
+    assert applied.failures == [] and [o.action for o in applied.outcomes] == ['updated', 'updated']
+    assert client.server.requests == [('PUT', PATH), ('PUT', API_KEY_PATH), ('GET', PATH), ('PUT', PATH),
+                                      ('GET', API_KEY_PATH), ('PUT', API_KEY_PATH), ('GET', PATH)]
+    assert client.calls[3]['files']['pemEncodedFile'][1] == NEW.cert_text
+
+
+def test_a_pair_replaced_again_and_again_fails_saying_so():
+    ok = report('production', 'staging')
+    theirs = ('GET', PATH, {'resultList': [server_entry(THEIRS)]})
+    client = FakeClient([('PUT', PATH, ok), ('PUT', API_KEY_PATH, ok), theirs,
+                         ('PUT', PATH, ok), ('GET', API_KEY_PATH, {'resultList': [STORED_KEY]}), ('PUT', API_KEY_PATH, ok),
+                         theirs])
+    applied = apply(client, rotation(), retries=1)
+    assert applied.failure == (
+        'Another run replaced certificate api each time this run had written it and the private key api that belongs '
+        'to it (1 times); the server may hold the certificate of one run beside the key of the other. Run again once '
+        'no other run writes them.')
+    assert client.writes == ['PUT'] * 4 and client.server.script == []
+
+
+def test_a_secret_key_beside_a_certificate_is_not_followed_by_a_read():
+    bundle = _bundles.desired_bundle(dict(name='api', certificate=NEW.cert_text, secret_key=SECRET), ['production'])
+    client = FakeClient([('POST', LIST_PATH, report('production')), ('POST', '/apiops/projects/demo/keys/', report('production'))])
+    applied = apply(client, _bundles.plan([bundle], _server.ServerState([], []), 'demo'))
+    assert applied.failures == [] and client.server.requests == [('POST', LIST_PATH), ('POST', '/apiops/projects/demo/keys/')]
+
+
+def test_a_key_another_run_created_first_is_replaced_by_ours_a_lost_create_is_not_sent_again():
+    """The key of a bundle created in this run: another run's key, found after an "already exist", cannot be told
+    from ours (key material cannot be read back), so ours is sent; after a create whose answer was lost, the key
+    found is the one we sent, as for every lost write."""
+    bundle = _bundles.desired_bundle(dict(name='api', certificate=NEW.cert_text, private_key=NEW.key_text()),
+                                     ['production', 'staging'])
+    ok = report('production', 'staging')
+    exists = ApinizerError('exists', status=400, description='CryptoKey (name: api) is already exist!', method='POST')
+    dropped = ApinizerError('dropped', outcome_unknown=True, method='POST')
+    ours = ('GET', PATH, {'resultList': [server_entry(NEW)]})
+    stored_key = ('GET', API_KEY_PATH, {'resultList': [STORED_KEY]})
+    for answer, then, writes, action in ((exists, [stored_key, ('PUT', API_KEY_PATH, ok)], ['POST', 'POST', 'PUT'],
+                                          'updated'),
+                                         (dropped, [stored_key], ['POST', 'POST'], 'created')):
+        client = FakeClient([('POST', LIST_PATH, ok), ('POST', '/apiops/projects/demo/keys/', answer)] + then + [ours])
+        applied = apply(client, _bundles.plan([bundle], _server.ServerState([], []), 'demo'))
+        assert applied.failures == [] and client.writes == writes and client.server.script == []
+        assert [o.action for o in applied.outcomes] == ['created', action]

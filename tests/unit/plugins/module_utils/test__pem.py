@@ -126,6 +126,23 @@ def test_describe_found(chain, rsa_key, ec_key):
         assert _pem.describe_found(data) == expected, data
 
 
+@pytest.mark.parametrize('character, expected', [
+    ('\x00', 'binary data'), ('\x08', 'binary data'), ('\x0e', 'binary data'), ('\x1f', 'binary data'),
+    ('\t', 'text with no PEM block'), ('\x0b', 'text with no PEM block'), ('\x0c', 'text with no PEM block'),
+    ('\r', 'text with no PEM block'), ('\x7f', 'text with no PEM block'), ('\u00e9', 'text with no PEM block'),
+])
+def test_control_characters_other_than_white_space_make_binary_data(character, expected):
+    assert _pem.describe_found('some text %s more text' % character) == expected
+
+
+@pytest.mark.parametrize('data', ['\ud800', u'-----BEGIN CERTIFICATE-----\n\ud800\n-----END CERTIFICATE-----\n'])
+def test_a_lone_surrogate_is_binary_data_not_a_crash(data):
+    """Found by the fuzz tests: text holding a surrogate that stands for no byte raised UnicodeEncodeError."""
+    assert _pem.describe_found(data) == 'binary data'
+    assert raises_pem_error(_pem.load_single_certificate, data) == 'certificate: expected one PEM certificate, found binary data'
+    assert raises_pem_error(_pem.load_private_key, data) == 'private_key: expected a PEM private key, found binary data'
+
+
 # ---------------------------------------------------------------- certificates
 
 def test_load_certificates_keeps_order(chain):
@@ -354,6 +371,13 @@ def test_load_encrypted_private_key(rsa_key, fmt):
     assert msg == 'key: could not decrypt the private key: key_passphrase is wrong'
     assert 'wrong-passphrase-0815' not in msg
     assert raises_pem_error(_pem.load_private_key, pem, 'wrong') == 'private_key: could not decrypt the private key: passphrase is wrong'
+
+
+def test_a_passphrase_with_a_lone_surrogate_is_wrong_not_a_crash(rsa_key):
+    """Found by the fuzz tests: such a passphrase raised UnicodeEncodeError."""
+    pem = testcerts.private_key_text(rsa_key, 'traditional', passphrase='right')
+    assert raises_pem_error(_pem.load_private_key, pem, '\ud800') == (
+        'private_key: could not decrypt the private key: passphrase is wrong')
 
 
 def test_load_private_key_ignores_passphrase_of_plain_key(rsa_key):

@@ -53,7 +53,10 @@ def test_a_first_run_writes_chain_leaf_key_in_order_and_returns_the_summary_line
     result, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, environments=['production', 'staging'],
                                                       parallel=1), [
         ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
-        ('POST', CERTS, ok), ('POST', CERTS, ok), ('POST', KEYS, ok), ('POST', KEYS, report('production'))])
+        ('POST', CERTS, ok), ('POST', CERTS, ok), ('POST', KEYS, ok),
+        # after the private key, its certificate is read again: still ours, so the pair belongs together
+        ('GET', CERTS + 'api/', {'resultList': [listed_certificate('api', CHAIN.leaf, 'api')]}),
+        ('POST', KEYS, report('production'))])
     assert result.result['changed'] is True
     assert [c['data']['certificateName'] for c in server.calls if c['method'] == 'POST' and c['data']] == [
         'api-chain-1', 'api']
