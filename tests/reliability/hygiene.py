@@ -44,7 +44,7 @@ class Job:
         self.text = ''
         self._done = threading.Event()
 
-    def wait(self, timeout=900):
+    def wait(self, timeout=1800):
         if not self._done.wait(timeout):
             raise AssertionError('%s did not finish within %d s' % (self.name, timeout))
         return self
@@ -68,7 +68,7 @@ def clean_environment(extra=None):
     return env
 
 
-def run_logged(command, directory, stem, env, cwd, timeout=900):
+def run_logged(command, directory, stem, env, cwd, timeout=1800):
     """Run a command with stdout and stderr in DIRECTORY/STEM.stdout|.stderr; returns (rc, [paths])."""
     out_path, err_path = os.path.join(directory, stem + '.stdout'), os.path.join(directory, stem + '.stderr')
     with open(out_path, 'wb') as out, open(err_path, 'wb') as err:
