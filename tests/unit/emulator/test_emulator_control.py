@@ -42,7 +42,7 @@ def test_request_log_entries(api, example_cert):
     assert [entry['seq'] for entry in entries] == sorted(entry['seq'] for entry in entries)
     assert entries[2]['query'] == 'jwkUpdateAction=UPDATE'
     for entry in entries:
-        assert sorted(entry) == ['dropped', 'duration_ms', 'faults', 'method', 'path', 'query', 'seq', 'status', 'time', 'write']
+        assert sorted(entry) == ['connection', 'dropped', 'duration_ms', 'faults', 'method', 'path', 'query', 'seq', 'status', 'time', 'write']
         assert entry['dropped'] is False and entry['duration_ms'] >= 0
         assert datetime.datetime.strptime(entry['time'], '%Y-%m-%dT%H:%M:%S.%fZ')
     assert [entry['method'] for entry in control.writes()] == ['POST', 'PUT']
