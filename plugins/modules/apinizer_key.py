@@ -127,7 +127,8 @@ notes:
   - Every update carries the material of every environment, because the server replaces the whole environment list.
   - What is checked when. Before any request -- the PEM structure, key type and passphrase of a private or public
     key, and a secret key's base64 and length. Before the write, and only when the material is about to be sent
-    -- the costly consistency check of a private key itself (for RSA, that its numbers belong together).
+    -- the consistency check of a private key itself (for RSA, that its numbers belong together -- n = p q,
+    e d = 1 modulo p - 1 and q - 1, and the CRT values; p and q are not tested for primality).
   - A deployment that fails in any environment fails the task and names each failed environment.
 seealso:
   - module: apinizer.apiops.apinizer_key_info
