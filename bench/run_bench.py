@@ -346,6 +346,7 @@ class Bench:
                       peak_rss_kb=max(rss) if rss else None, module_seconds=module_seconds,
                       changed=int(recap.group(2)) if recap else None, extrapolated=False, log=log_path, tasks=tasks)
         self.results.append(record)
+        self.save_partial()
         log('%-10s %-7s N=%-4d %-5s %3d ms p%-2s #%d %7.2f s (modules %6.2f s) %4d runs %5d requests %5d writes '
             '%2d in flight %4d conns  peak %s MB%s'
             % (approach, kind, count, phase, latency, record['parallel'] or '-', repeat, wall, module_seconds,
@@ -355,6 +356,13 @@ class Bench:
         if process.returncode != 0:
             self.failures.append(record)
         return record
+
+    def save_partial(self):
+        """Every record so far in results-partial.json (an interrupted run keeps what it measured)."""
+        with open(os.path.join(self.work, 'results-partial.json'), 'w', encoding='utf-8') as handle:
+            json.dump(dict(results=self.results, material_seconds=self.material_seconds,
+                           default_parallel=self.default_parallel, wrapper_kind=self.wrapper_kind,
+                           options=dict((name, getattr(self.args, name)) for name in REPORT_OPTIONS)), handle)
 
     def sequence(self, approach, kind, count, repeat):
         """First apply on an empty server, converged rerun, check mode; no latency, the default parallel."""
