@@ -570,6 +570,11 @@ def megabytes(record):
     return ('~%s*' % text) if record['extrapolated'] else text
 
 
+def median_text(record):
+    runs = len(record.get('walls', []))
+    return '%.2f s%s' % (record['wall'], ' (median of %d)' % runs if runs > 1 else '')
+
+
 def wall_text(record):
     text = seconds(record['wall'], record['extrapolated'])
     if len(record.get('walls', [])) > 1:
@@ -692,7 +697,7 @@ class Report:
             record = self.cell('role', count, 'rerun')
             if record:
                 rows.append(('converged rerun, RSA-2048, N=%d: at most %.0f s' % (count, limit),
-                             '%.2f s (median of %d)' % (record['wall'], len(record['walls'])), record['wall'] <= limit))
+                             median_text(record), record['wall'] <= limit))
         reruns = [(c, self.cell('role', c, 'rerun')) for c in self.args.sizes]
         reruns = [(c, r) for c, r in reruns if r]
         if reruns:
@@ -704,7 +709,7 @@ class Report:
         record = self.cell('role', 100, 'rerun', 'rsa4096')
         if record:
             rows.append(('converged rerun, RSA-4096, N=100: at most 4 s',
-                         '%.2f s (median of %d)' % (record['wall'], len(record['walls'])), record['wall'] <= 4.0))
+                         median_text(record), record['wall'] <= 4.0))
         top, serial, eight = self.lat(300, 300, 16), self.lat(300, 300, 1), self.lat(300, 300, 8)
         if top:
             rows.append(('first apply, RSA-2048, N=300, 300 ms per write, parallel 16: at most 20 s',
@@ -728,7 +733,7 @@ class Report:
         record = self.cell('role', 1000, 'apply')
         if record:
             rows.append(('first apply, RSA-2048, N=1000, no latency: at most 30 s',
-                         '%.1f s (median of %d, parallel %d)' % (record['wall'], len(record['walls']), self.default),
+                         '%s, parallel %d' % (median_text(record), self.default),
                          record['wall'] <= 30.0))
         peaks = [r for r in self.bench.results if r['n'] == 1000 and r['approach'] == 'role' and r['peak_rss_kb']]
         if peaks:
@@ -767,9 +772,21 @@ class Report:
                 ', '.join('%s' % megabytes(c) for c in big.values())))
         return lines
 
+    def options_text(self):
+        """The options of this run that differ from the defaults, as run_bench.py arguments."""
+        defaults = parse_args(['--collections', '-'])
+        changed = []
+        for name in REPORT_OPTIONS:
+            value = getattr(self.args, name)
+            if value != getattr(defaults, name):
+                shown = ','.join(str(v) for v in value) if isinstance(value, list) else str(value)
+                changed.append('--%s %s' % (name.replace('_', '-'), shown))
+        return ' '.join(changed)
+
     def markdown(self):
         info = self.info
         default = self.default
+        options = self.options_text()
         text = [
             '# Performance: converging N bundles',
             '',
@@ -811,8 +828,8 @@ class Report:
             '',
             '## Key types: the role at every N',
             '',
-            'No latency, parallel %d. Wall: the median of %d runs (all runs in parentheses).' % (
-                default, self.args.repeats),
+            'No latency, parallel %d.%s' % (default, ' Wall: the median of %d runs (all runs in parentheses).'
+                                            % self.args.repeats if self.args.repeats > 1 else ' One run each.'),
             '',
             self.keys_table(),
             '',
@@ -911,6 +928,11 @@ class Report:
             ' `build/bench/logs/`. Options (`python bench/run_bench.py --help`): `--sizes`, `--kinds`,'
             ' `--rsa4096-max`, `--repeats`, `--loop-max`, `--latencies`, `--parallels`, `--parallel-sizes`,'
             ' `--max-run`. `make bench` is not part of `make test`, and nothing asserts timings.',
+            '',
+            'This run: `make bench%s`%s.' % (" BENCH_ARGS='%s'" % options if options else '',
+                                             ' (the machine was shared with other work, see the load average above;'
+                                             ' fewer repeats and shorter loops kept it within the time at hand)'
+                                             if options else ''),
             '',
             'To see where the module process spends its time: `pip install pyinstrument`, then `python'
             ' bench/run_bench.py --collections build/collections --profile --sizes 1000` runs the role\'s first'
