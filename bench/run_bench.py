@@ -553,6 +553,7 @@ def machine(python):
         python=versions[0], ansible_core=versions[1], cryptography=versions[2], requests=versions[3],
         flask=versions[4], cheroot=versions[5],
         load=read_text('/proc/loadavg').split()[:3],
+        pressure=(re.findall(r'^some avg10=\S+ avg60=\S+ avg300=(\S+)', read_text('/proc/pressure/cpu'), re.M) or [None])[0],
     )
 
 
@@ -955,8 +956,11 @@ class Report:
             '| emulator | Flask %s on cheroot %s (HTTP/1.1 keep-alive), same machine |' % (info['flask'], info['cheroot']),
             '| load average (1, 5, 15 min) at the start and at the end | %s; %s |'
             % (' '.join(info['load']), ' '.join(info.get('load_after', []))),
-            '| run | %s; `make bench` took %.1f minutes (%.1f of them making test keys and certificates) |' % (
-                info['date'], self.total_seconds / 60.0, self.bench.material_seconds / 60.0),
+            '| CPU pressure when the report was written (share of the last 5 minutes in which a task waited for a'
+            ' core, /proc/pressure/cpu) | %s |' % ('%s %%' % info['pressure'] if info.get('pressure') else '?'),
+            '| run | %s; `make bench` %s %.1f minutes (%.1f of them making test keys and certificates) |' % (
+                info['date'], 'was stopped after' if info.get('stopped') else 'took', self.total_seconds / 60.0,
+                self.bench.material_seconds / 60.0),
             '',
             'Ansible runs with its defaults (linear strategy, no pipelining, local connection to the implicit'
             ' localhost); the module interpreter is the Python of `.venv`.',
@@ -975,6 +979,9 @@ class Report:
             ' `build/bench/logs/`. Options (`python bench/run_bench.py --help`): `--sizes`, `--kinds`,'
             ' `--rsa4096-max`, `--repeats`, `--loop-max`, `--latencies`, `--parallels`, `--parallel-sizes`,'
             ' `--max-run`. `make bench` is not part of `make test`, and nothing asserts timings.',
+            '',
+            '%s' % ('The run was stopped before its end, for the time at hand: what it had not measured yet is'
+                    ' extrapolated where the tables mark it, or missing.' if info.get('stopped') else ''),
             '',
             'This run: `make bench%s`%s.' % (" BENCH_ARGS='%s'" % options if options else '',
                                              ' (the machine was shared with other work, see the load average above;'
@@ -1069,6 +1076,8 @@ class Report:
                    lat_colours.get(parallel, 'tab:gray'), 'o')
         axes[1][0].set_title('first apply, RSA-2048, %d ms per write' % top)
         for axis in (axes[0][0], axes[0][1], axes[1][0]):
+            if not any(len(line.get_xdata()) for line in axis.lines):
+                continue
             axis.set_xscale('log')
             axis.set_yscale('log')
             ticks = sizes if axis is not axes[1][0] else self.args.parallel_sizes
@@ -1086,8 +1095,9 @@ class Report:
             for p, c in cells:
                 if c['extrapolated']:
                     axis.plot([p], [c['wall']], color=colour, marker='o', markerfacecolor='white')
-        axis.set_xscale('log', base=2)
-        axis.set_yscale('log')
+        if any(len(line.get_xdata()) for line in axis.lines):
+            axis.set_xscale('log', base=2)
+            axis.set_yscale('log')
         axis.set_xticks(list(self.args.parallels))
         axis.set_xticklabels([str(p) for p in self.args.parallels])
         axis.set_xlabel('parallel')
@@ -1168,6 +1178,9 @@ def parse_args(argv):
     parser.add_argument('--from-results', metavar='RESULTS_JSON',
                         help='instead of measuring: write the report again from the results.json of an earlier run '
                         '(its options, figures, machine and times)')
+    parser.add_argument('--started-at', help='with --from-results of a stopped run (results-partial.json): when it '
+                        'started, as YYYY-MM-DD HH:MM UTC')
+    parser.add_argument('--started-load', help='with --from-results of a stopped run: the load average at its start')
     parser.add_argument('--profile', action='store_true',
                         help='instead of the benchmark: profile the module process of the role (first apply, rerun) '
                         'with pyinstrument (pip install pyinstrument), first of --kinds, --latencies, --parallels')
@@ -1202,7 +1215,21 @@ def main(argv=None):
     if args.profile:
         profile(bench)
         return 1 if bench.failures else 0
-    if args.from_results:
+    if args.from_results and 'machine' not in saved:
+        # results-partial.json of a run that was stopped: the machine as it is now, the start as the options say.
+        info = machine(bench.python)
+        info['load_after'] = info['load']
+        info['load'] = (args.started_load or '? ? ?').split()
+        info['date'] = args.started_at or '?'
+        info['stopped'] = True
+        total = os.path.getmtime(args.from_results) - datetime.datetime.strptime(
+            info['date'], '%Y-%m-%d %H:%M UTC').replace(tzinfo=datetime.timezone.utc).timestamp()
+        saved['results'] = [r for r in saved['results'] if not r['extrapolated']]
+        bench.results, bench.material_seconds = saved['results'], saved['material_seconds']
+        bench.default_parallel, bench.wrapper_kind = saved['default_parallel'], saved['wrapper_kind']
+        bench.extrapolate_loops()
+        bench.extrapolate_latency()
+    elif args.from_results:
         info, total = saved['machine'], saved['seconds']
         bench.results, bench.material_seconds = saved['results'], saved['material_seconds']
         bench.default_parallel = saved['default_parallel']
