@@ -169,8 +169,12 @@ options:
         names every bundle that was not processed.
       - A rate limit (429) or an unavailable server (503) makes every connection wait, not only the one that got
         the answer.
-      - The default, V(4), hides most of the time a server takes to deploy each write to its environments
-        without crowding it. V(1) writes one bundle after another.
+      - Each write makes the server deploy the object to every one of its environments, so O(parallel) is also
+        how many deployments this task asks of the server at once. The default, V(4), writes three to four times
+        faster than V(1) against a server that takes its time over each write, while never asking a management
+        API that other pipelines share for more than four deployments at once; V(8) or V(16) suit a gateway known
+        to cope. Against a server that answers at once more workers gain little, the work being the module's own.
+        V(1) writes one bundle after another.
     type: int
     default: 4
 seealso:
