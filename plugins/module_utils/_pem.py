@@ -46,6 +46,8 @@ class PemError(InvalidInput):
 # A label is short and upper case; the limit keeps a damaged BEGIN line from echoing base64.
 _MARKER_RE = re.compile(r'-----(BEGIN|END) ([A-Z0-9][A-Z0-9 ]{0,39})-----')
 _BASE64_RE = re.compile(r'^[A-Za-z0-9+/=\s]+$')
+# Control characters other than tab, line feed, vertical tab, form feed and carriage return: binary data.
+_CONTROL_RE = re.compile(r'[\x00-\x08\x0e-\x1f]')
 
 _CERTIFICATE_LABELS = ('CERTIFICATE', 'X509 CERTIFICATE')
 _PRIVATE_KEY_LABELS = ('PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'DSA PRIVATE KEY')
@@ -120,7 +122,7 @@ def _as_text(data):
         text = raw.decode('utf-8')
     except UnicodeDecodeError:
         return None
-    if any(ord(c) < 32 and c not in '\t\n\r\f\v' for c in text):
+    if _CONTROL_RE.search(text):
         return None
     return text
 
