@@ -262,14 +262,19 @@ reports:
 	cp $(REPORTS)/reliability.md docs/reliability.md
 	@sed -n 's/^Generated on /docs\/reliability.md: generated on /p' docs/reliability.md
 
-# The benchmark (not part of make test; no timing is asserted): the role, a per-object
-# loop and ansible.builtin.uri against the emulator for N = 1, 10, 100, 300 bundles.
-# Writes docs/performance.md and docs/performance.png; about 10 minutes on 2 cores.
+# The benchmark (not part of make test; no timing is asserted): the role with RSA-2048,
+# EC P-256 and RSA-4096 keys, a per-object loop and ansible.builtin.uri against the
+# emulator for N = 1, 10, 100, 300, 1000 bundles, and the role's first apply against
+# 0, 100 and 300 ms per write with parallel 1, 4, 8, 16. Writes docs/performance.md and
+# docs/performance.png, which says how long its run took (about 42 minutes on 2 cores
+# shared with other work, with the BENCH_ARGS below; the first run also makes the keys).
+# BENCH_ARGS passes options to bench/run_bench.py (python bench/run_bench.py --help), e.g.
+# BENCH_ARGS='--repeats 1 --loop-max 10' on a machine shared with other work.
 .PHONY: bench
 bench: build
 	@echo '==> benchmark (bench/run_bench.py; writes docs/performance.md, docs/performance.png)'
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
-	$(BIN)/python bench/run_bench.py --collections $(INSTALLED) --work $(BUILD)/bench --docs $(ROOT)/docs
+	$(BIN)/python bench/run_bench.py --collections $(INSTALLED) --work $(BUILD)/bench --docs $(ROOT)/docs $(BENCH_ARGS)
 
 # --- release: what Galaxy and the docs site show (issue 9) --------------------------
 

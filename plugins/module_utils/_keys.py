@@ -58,7 +58,7 @@ def key_path(project, name=None):
 
 class Material(namedtuple('Material', ['content', 'public_key_sha256', 'check'])):
     """Key material as it is sent: content (base64), the public key's SHA-256 fingerprint (None for secret keys),
-    and check(), the costly consistency check of a private key (None when there is nothing more to check), which
+    and check(), the consistency check of a private key (None when there is nothing more to check), which
     runs only for material about to be sent."""
 
     __slots__ = ()
@@ -102,8 +102,7 @@ def key_material(key_type, content=None, content_bytes=None, passphrase=None, op
                                             passphrase_option=passphrase_option, check_consistency=False)
         pem = _pem.private_key_to_pkcs8_pem(private_key)
         public_key = private_key.public_key()
-        check = functools.partial(_pem.load_private_key, data, passphrase=passphrase, option=option,
-                                  passphrase_option=passphrase_option)
+        check = functools.partial(_pem.check_private_key, private_key, data, option=option)
     else:
         public_key = _pem.load_public_key(data, option=option)
         pem = _pem.public_key_pem(public_key)

@@ -133,7 +133,8 @@ notes:
   - Every update carries the material of every environment, because the server replaces the whole environment list.
   - What is checked when. Before any request -- the PEM structure, key type and passphrase of a private or public
     key, that such a key is RSA, and a secret key's base64 and length. Before the write, and only when the material is about to be sent
-    -- the costly consistency check of a private key itself (for RSA, that its numbers belong together).
+    -- the consistency check of a private key itself (for RSA, that its numbers belong together -- n = p q,
+    e d = 1 modulo p - 1 and q - 1, and the CRT values; p and q are not tested for primality).
   - A deployment that fails in any environment fails the task and names each failed environment with the
     server's message. The server keeps the key stored there, so a plain rerun finds nothing to do and reports
     it unchanged while it stays undeployed; run again with O(force=true) to deploy it again.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import socket
 import sys
+import threading
 import time
 import traceback
 
@@ -30,6 +31,10 @@ EXTENSION_NAME = 'apinizer_emulator'
 CONTROL_PREFIX = '/_emulator'
 ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# What the server (server.py) puts into each request's WSGI environ: the client's socket, so that a fault can
+# drop the connection, and the number of the TCP connection, for the request log.
+SOCKET_ENVIRON_KEY = 'apinizer_emulator.socket'
+CONNECTION_ENVIRON_KEY = 'apinizer_emulator.connection'
 
 
 class EmulatorContext:
@@ -38,6 +43,8 @@ class EmulatorContext:
         self.store = Store(config)
         self.faults = FaultBook()
         self.api = ApiOps(self.store, self.faults)
+        # Set when the server stops: injected latency ends early, so that no worker holds the shutdown up.
+        self.stopping = threading.Event()
 
 
 def is_control_path(path):
@@ -74,9 +81,10 @@ def _bearer_token(environ):
 def _drop_connection(environ):
     """Shut the client's TCP connection down so it gets no HTTP answer at all.
 
-    The socket is only shut down, not closed: werkzeug's next write then fails with EPIPE, which it treats as
-    a dropped connection and stays silent about, and the socket is closed by the server as usual."""
-    connection = environ.get('werkzeug.socket')
+    The socket is only shut down, not closed: the server's next write then fails with EPIPE, which it treats as
+    a dropped connection and stays silent about, and the socket is closed by the server as usual (a kept-alive
+    connection ends there)."""
+    connection = environ.get(SOCKET_ENVIRON_KEY)
     if connection is None:
         return False
     try:
@@ -111,18 +119,21 @@ class RequestRecorder:
             'duration_ms': None,
             'dropped': False,
             'faults': [],
+            'connection': environ.get(CONNECTION_ENVIRON_KEY),
         }
         # Reading the whole body first means no fault can leave unread bytes on the connection.
         body = _read_body(environ)
         environ['wsgi.input'] = io.BytesIO(body)
         environ['CONTENT_LENGTH'] = str(len(body))
+        # The body is now de-chunked and of known length: the app must not look for chunks any more.
         environ.pop('wsgi.input_terminated', None)
+        environ.pop('HTTP_TRANSFER_ENCODING', None)
         environ[FAULTS_ENVIRON_KEY] = entry['faults']
 
         decision = self.context.faults.take_request_faults(method, [path, decoded_path(path)])
         entry['faults'].extend(decision.applied)
         if decision.latency_seconds:
-            time.sleep(decision.latency_seconds)
+            self.context.stopping.wait(decision.latency_seconds)
 
         status_seen = []
 
@@ -159,6 +170,9 @@ class RequestRecorder:
         entry['dropped'] = status is None
         entry['duration_ms'] = round((time.monotonic() - started) * 1000.0, 3)
         self.context.store.request_log.append(entry)
+        if self.context.config.log_requests:
+            # Never the query string, headers or body, where secrets could be.
+            sys.stderr.write('%s %s %s\n' % (entry['method'], entry['path'], 'dropped' if status is None else status))
 
     @staticmethod
     def _fault_answer(fault):

@@ -3,44 +3,74 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Run the emulator in a background thread: ``EmulatorServer(...).start()``, ``.url``, ``.stop()``."""
+"""Run the emulator in a background thread: ``EmulatorServer(...).start()``, ``.url``, ``.stop()``.
+
+Served by cheroot: HTTP/1.1 with keep-alive (werkzeug's development server closes the connection after
+every answer, so a client's connection reuse would never be exercised), a pool of worker threads, TLS
+through Python's ssl module."""
 
 from __future__ import annotations
 
 import http.client
+import itertools
 import ssl
 import sys
 import threading
 import time
 from urllib.parse import urlsplit
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from cheroot import server as cheroot_server
+from cheroot import wsgi as cheroot_wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-from .app import create_app, is_control_path
+from .app import CONNECTION_ENVIRON_KEY, EXTENSION_NAME, SOCKET_ENVIRON_KEY, create_app
 from .config import EmulatorConfig
 
 START_TIMEOUT_SECONDS = 10.0
+# Requests in progress at once (each worker thread serves one; idle keep-alive connections hold none).
+WORKER_THREADS = 64
+# An idle keep-alive connection is closed after this many seconds; also the socket timeout of a request.
+CONNECTION_TIMEOUT_SECONDS = 30
+# How long stop() waits for requests in progress (injected latency is cut short on stop).
+SHUTDOWN_TIMEOUT_SECONDS = 5
+# Connections the kernel queues before accept (cheroot's default of 5 drops the SYNs of many parallel clients).
+LISTEN_BACKLOG = 128
 
 
-class QuietRequestHandler(WSGIRequestHandler):
-    """Logs nothing by default; with log_requests, one ``METHOD path status`` line per API request.
+class _Connection(cheroot_server.HTTPConnection):
+    """A TCP connection with a serial number (1, 2, ...), which the request log shows as ``connection``."""
 
-    Never the query string, headers or body, where secrets could be."""
+    def __init__(self, server, sock, makefile=cheroot_server.MakeFile):
+        super().__init__(server, sock, makefile)
+        self.serial = next(server.emulator_connection_serials)
 
-    def log_request(self, code='-', size='-'):
-        if not getattr(self.server, 'emulator_log_requests', False):
-            return
-        path = urlsplit(getattr(self, 'path', '') or '').path
-        if not is_control_path(path):
-            sys.stderr.write('%s %s %s\n' % (getattr(self, 'command', '-'), path, code))
 
-    def log_error(self, format, *args):  # pylint: disable=redefined-builtin
-        if getattr(self.server, 'emulator_log_requests', False):
-            # Only the message template: its arguments may quote the request line.
-            sys.stderr.write('emulator: %s\n' % format.split('%', 1)[0].strip())
+class _Gateway(cheroot_wsgi.Gateway_10):
+    """WSGI 1.0, plus what the emulator's fault layer needs: the socket (to drop it) and the connection number."""
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
+    def get_environ(self):
+        environ = super().get_environ()
+        environ[SOCKET_ENVIRON_KEY] = self.req.conn.socket
+        environ[CONNECTION_ENVIRON_KEY] = getattr(self.req.conn, 'serial', None)
+        return environ
+
+
+class _WSGIServer(cheroot_wsgi.Server):
+    ConnectionClass = _Connection
+    # No limit on idle keep-alive connections (cheroot's default closes all but 10).
+    keep_alive_conn_limit = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gateway = _Gateway
+        self.emulator_connection_serials = itertools.count(1)
+        self.emulator_log_requests = False
+
+    def error_log(self, msg='', level=20, traceback=False):  # pylint: disable=unused-argument
+        # Silent by default (a refused TLS handshake or a dropped connection is routine in tests); with
+        # log_requests only the first clause of the message: the rest may quote what the client sent.
+        if self.emulator_log_requests and msg:
+            sys.stderr.write('emulator: %s\n' % str(msg).splitlines()[0].split(':', 1)[0].strip())
 
 
 def build_ssl_context(config):
@@ -54,8 +84,19 @@ def build_ssl_context(config):
     return context
 
 
+def _prepare_and_serve(server, prepared, failure):
+    try:
+        server.prepare()
+    except Exception as exc:  # pylint: disable=broad-except
+        failure.append(exc)
+        return
+    finally:
+        prepared.set()
+    server.serve()
+
+
 class EmulatorServer:
-    """A threaded werkzeug server for the emulator app.
+    """The emulator app served by cheroot in a background thread (HTTP/1.1, keep-alive, worker threads).
 
     Takes an EmulatorConfig, or its keyword arguments (projects, tokens, read_only_tokens, users,
     admin_project, token_ttl, tls_cert, tls_key, tls_client_ca, host, port, log_requests, variant and the variant
@@ -78,23 +119,34 @@ class EmulatorServer:
         if self._server is not None:
             return self
         self.app = create_app(self.config)
-        try:
-            server = make_server(self.config.host, self.config.port, self.app, threaded=True,
-                                 request_handler=QuietRequestHandler, ssl_context=build_ssl_context(self.config))
-        except SystemExit as exc:
-            # werkzeug exits the process when it cannot bind; a library must raise instead.
-            raise OSError('cannot listen on %s:%s' % (self.config.host, self.config.port)) from exc
+        server = _WSGIServer((self.config.host, self.config.port), self.app, numthreads=WORKER_THREADS,
+                             server_name='apinizer-emulator', timeout=CONNECTION_TIMEOUT_SECONDS,
+                             shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS, request_queue_size=LISTEN_BACKLOG)
         server.emulator_log_requests = self.config.log_requests
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.1},
+        context = build_ssl_context(self.config)
+        if context is not None:
+            adapter = BuiltinSSLAdapter(self.config.tls_cert, self.config.tls_key)
+            adapter.context = context
+            server.ssl_adapter = adapter
+        # prepare() (bind, listen, start the workers) runs in the serving thread, which is a daemon: the worker
+        # threads it starts inherit that, so a process that forgets stop() can still exit, as with werkzeug.
+        prepared = threading.Event()
+        failure = []
+        self._thread = threading.Thread(target=_prepare_and_serve, args=(server, prepared, failure),
                                         name='apinizer-emulator', daemon=True)
         self._thread.start()
+        prepared.wait()
+        if failure:
+            self._thread.join(10)
+            self._thread = None
+            raise OSError('cannot listen on %s:%s (%s)' % (self.config.host, self.config.port, failure[0])) from failure[0]
+        self._server = server
         self._wait_until_healthy()
         return self
 
     @property
     def port(self):
-        return self._server.port if self._server is not None else None
+        return self._server.bind_addr[1] if self._server is not None else None
 
     @property
     def url(self):
@@ -143,10 +195,11 @@ class EmulatorServer:
         self._server = None
         self._thread = None
         if server is not None:
-            server.shutdown()
+            # Requests sleeping in an injected latency wake up, so that the workers can finish.
+            self.app.extensions[EXTENSION_NAME].stopping.set()
+            server.stop()
             if thread is not None:
                 thread.join(10)
-            server.server_close()
 
     def __enter__(self):
         return self.start()

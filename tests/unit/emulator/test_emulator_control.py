@@ -42,7 +42,7 @@ def test_request_log_entries(api, example_cert):
     assert [entry['seq'] for entry in entries] == sorted(entry['seq'] for entry in entries)
     assert entries[2]['query'] == 'jwkUpdateAction=UPDATE'
     for entry in entries:
-        assert sorted(entry) == ['credential', 'dropped', 'duration_ms', 'faults', 'method', 'path', 'query', 'seq', 'status',
+        assert sorted(entry) == ['connection', 'credential', 'dropped', 'duration_ms', 'faults', 'method', 'path', 'query', 'seq', 'status',
                                  'time', 'write']
         assert entry['credential'] == 'token 1'
         assert entry['dropped'] is False and entry['duration_ms'] >= 0

@@ -440,6 +440,44 @@ def test_load_public_key_errors(chain, rsa_key):
     assert raises_pem_error(_pem.load_public_key, chain.leaf.cert_text, option='jwk_key') == 'jwk_key: expected a PEM public key, found a certificate'
 
 
+def _rsa_key_with(key, **changes):
+    """The RSA key with some of its private numbers replaced (d, dmp1, dmq1, iqmp), as a loaded key."""
+    numbers = key.private_numbers()
+    fields = dict(p=numbers.p, q=numbers.q, d=numbers.d, dmp1=numbers.dmp1, dmq1=numbers.dmq1, iqmp=numbers.iqmp)
+    fields.update(changes)
+    return rsa.RSAPrivateNumbers(public_numbers=numbers.public_numbers, **fields).private_key(unsafe_skip_rsa_key_validation=True)
+
+
+def test_check_private_key_passes_sound_keys_of_every_kind():
+    for kind in ('rsa', 'ec', 'ed25519'):
+        text = testcerts.private_key_text(testcerts.cached_key(kind), 'traditional' if kind == 'ec' else 'pkcs8')
+        assert _pem.check_private_key(_pem.load_private_key(text, check_consistency=False), text) is None
+
+
+# (cryptography itself refuses to load a key whose p q is not its modulus)
+@pytest.mark.parametrize('field', ['d', 'dmp1', 'dmq1', 'iqmp'])
+def test_check_private_key_refuses_rsa_numbers_that_do_not_belong_together(rsa_key, field):
+    numbers = rsa_key.private_numbers()
+    broken = _rsa_key_with(rsa_key, **{field: getattr(numbers, field) + 2})
+    text = testcerts.private_key_text(broken, 'traditional')
+    loaded = _pem.load_private_key(text, check_consistency=False)
+    with pytest.raises(PemError) as caught:
+        _pem.check_private_key(loaded, text, option='bundles[3].private_key')
+    assert str(caught.value) == 'bundles[3].private_key: the private key (RSA PRIVATE KEY) is damaged and could not be loaded'
+    assert not set(body_lines(text)) & set(str(caught.value).splitlines())
+
+
+def test_check_private_key_agrees_with_openssl_and_is_cheap(rsa_key):
+    """The arithmetic refuses what OpenSSL's full check refuses, for a fraction of its time."""
+    broken = testcerts.private_key_text(_rsa_key_with(rsa_key, dmq1=rsa_key.private_numbers().dmq1 + 2))
+    assert raises_pem_error(_pem.load_private_key, broken) == 'private_key: the private key (PRIVATE KEY) is damaged and could not be loaded'
+    sound = _pem.load_private_key(testcerts.private_key_text(rsa_key), check_consistency=False)
+    started = datetime.datetime.now()
+    for _attempt in range(100):
+        _pem.check_private_key(sound, '')
+    assert datetime.datetime.now() - started < datetime.timedelta(seconds=1), '100 checks of an RSA-2048 key'
+
+
 def test_private_key_to_pkcs8_pem_converts_traditional(rsa_key):
     pem = _pem.private_key_to_pkcs8_pem(_pem.load_private_key(testcerts.private_key_text(rsa_key, 'traditional')))
     assert _pem.pem_block_labels(pem) == ['PRIVATE KEY']
