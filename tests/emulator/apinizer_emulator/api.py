@@ -17,6 +17,8 @@ from .paths import decoded_path, split_segments, wire_path
 from .x509util import CertificateParseError, parse_certificate_pem
 
 FAULTS_ENVIRON_KEY = 'apinizer_emulator.faults'
+# time.monotonic() when the request arrived, before any injected latency: a token is checked as of then.
+ARRIVED_ENVIRON_KEY = 'apinizer_emulator.arrived'
 QUERY_CHOICES = {
     'jwkUpdateAction': ('NULLIFY', 'UPDATE'),
     'updateScope': ('SAME_PROJECT', 'ALL_PROJECTS'),
@@ -135,7 +137,7 @@ class ApiOps:
         is_token_endpoint = segments[:2] == ['auth', 'token']
         g.read_write, g.admin = False, False
         if not is_token_endpoint:
-            g.read_write, g.admin = self.store.authenticate(self._bearer_token())
+            g.read_write, g.admin = self.store.authenticate(self._bearer_token(), request.environ.get(ARRIVED_ENVIRON_KEY))
         matched = self._route(segments)
         if matched is None:
             raise not_found('No endpoint %s %s' % (request.method, path))

@@ -18,7 +18,7 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from .api import FAULTS_ENVIRON_KEY, ApiOps, json_response
+from .api import ARRIVED_ENVIRON_KEY, FAULTS_ENVIRON_KEY, ApiOps, json_response
 from .config import EmulatorConfig
 from .errors import ApiError, default_error_for_status
 from . import garbage
@@ -129,6 +129,7 @@ class RequestRecorder:
         environ.pop('wsgi.input_terminated', None)
         environ.pop('HTTP_TRANSFER_ENCODING', None)
         environ[FAULTS_ENVIRON_KEY] = entry['faults']
+        environ[ARRIVED_ENVIRON_KEY] = started
 
         decision = self.context.faults.take_request_faults(method, [path, decoded_path(path)])
         entry['faults'].extend(decision.applied)
