@@ -336,9 +336,10 @@ GROUP_TITLES = [
 
 
 # The groups whose every case puts the collection through a fault (server errors, rate limits, latency, dropped
-# connections, failed deployments, another run writing the same objects): the report counts their passed cases as
+# connections, failed deployments, answers that are not the API's, refused server certificates, another run
+# writing the same objects): the report counts their passed cases as
 # faults survived. Bad input is counted apart: each bad-input case, plus the inputs a case counts (case_counts).
-FAULT_GROUPS = ('faults', 'concurrency')
+FAULT_GROUPS = ('faults', 'garbage-from-server', 'tls', 'concurrency')
 BAD_INPUT_GROUPS = ('bad-input', 'fuzzed-input')
 
 
