@@ -688,12 +688,15 @@ class Report:
     def loops_ratio_table(self):
         lines = ['| N | run | role s | per-object s | uri s | per-object / role | uri / role | per-object / uri |',
                  '|---:|---|---:|---:|---:|---:|---:|---:|']
+
+        def guessed(*records):
+            return any(r and r['extrapolated'] for r in records)
+
         for count in self.args.sizes:
             for phase in PHASES:
                 role, loop, uri = (self.cell(a, count, phase) for a in APPROACHES)
                 if not (loop or uri):
                     continue
-                guessed = lambda *records: any(r and r['extrapolated'] for r in records)  # noqa: E731
                 lines.append('| %d | %s | %s | %s | %s | %s | %s | %s |' % (
                     count, LABELS[phase],
                     seconds(role['wall']) if role else '-',

@@ -270,7 +270,7 @@ def _parse_json(data):
             return None, 'is not valid JSON (%s)' % reason
         if reason.startswith('Unterminated string') or position >= len(text.rstrip()):
             return None, 'is JSON that breaks off after %s: the answer was cut short' % _size(len(data))
-        return None, 'is not valid JSON (%s at character %d of %d)' % (reason, position, len(text))
+        return None, 'is not valid JSON (%s at character %s of %d)' % (reason, position, len(text))
 
 
 def _html_title(data):
