@@ -51,7 +51,6 @@ def test_an_expired_issued_token_is_token_expired(api):
     api.expect_error(api.get('/apiops/projects/demo/keys/', token=body['access_token']), 401, 'token_expired')
 
 
-
 def test_a_token_is_checked_as_of_the_requests_arrival(api):
     # A token valid on arrival stays valid through a delay that outlasts it, as on a server that deploys slowly.
     api.emulator.control.config(token_ttl=1)
@@ -59,6 +58,7 @@ def test_a_token_is_checked_as_of_the_requests_arrival(api):
     api.emulator.control.add_fault('latency', seconds=1.5, method='GET', count=1)
     assert api.get('/apiops/projects/demo/keys/', token=token).status_code == 200
     api.expect_error(api.get('/apiops/projects/demo/keys/', token=token), 401, 'token_expired')
+
 
 @pytest.mark.parametrize('method, path', [
     ('POST', '/apiops/projects/demo/certificates/'),
