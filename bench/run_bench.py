@@ -38,6 +38,7 @@ import platform
 import re
 import resource
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -1227,6 +1228,8 @@ REPORT_OPTIONS = ('sizes', 'kinds', 'rsa4096_max', 'repeats', 'loop_max', 'appro
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # A stopped run (SIGTERM) unwinds like an exception, so that the emulator it started is stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.from_results:
         with open(args.from_results, encoding='utf-8') as handle:
             saved = json.load(handle)
