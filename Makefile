@@ -266,7 +266,7 @@ reports:
 # EC P-256 and RSA-4096 keys, a per-object loop and ansible.builtin.uri against the
 # emulator for N = 1, 10, 100, 300, 1000 bundles, and the role's first apply against
 # 0, 100 and 300 ms per write with parallel 1, 4, 8, 16. Writes docs/performance.md and
-# docs/performance.png, which says how long its run took (about 42 minutes on 2 cores
+# docs/performance.png, which says how long its run took (26 to 42 minutes on 2 cores
 # shared with other work, with the BENCH_ARGS below; the first run also makes the keys).
 # BENCH_ARGS passes options to bench/run_bench.py (python bench/run_bench.py --help), e.g.
 # BENCH_ARGS='--repeats 1 --loop-max 10' on a machine shared with other work.

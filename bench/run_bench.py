@@ -38,6 +38,7 @@ import platform
 import re
 import resource
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -805,10 +806,11 @@ class Report:
         larger = [(c, r) for c, r in larger if r]
         if not base or not larger:
             return ''
-        grows = ', '.join('%.2f s at N=%d' % (cpu_figure(r) - cpu_figure(base), c) for c, r in larger)
+        grows = ', '.join('%+.2f s at N=%d' % (cpu_figure(r) - cpu_figure(base), c) for c, r in larger)
         text = ('What is fixed and what grows: the converged rerun at N=1 took %.2f s wall and a CPU-time figure of'
-                ' %.2f s here -- Ansible\'s and the module\'s start-up and three reads -- and the sizes above it add'
-                ' %s of CPU-time figure (RSA-2048).' % (base['wall'], cpu_figure(base), grows))
+                ' %.2f s here -- Ansible\'s and the module\'s start-up and three reads -- and against it the larger'
+                ' sizes differ by %s of CPU-time figure (RSA-2048; measured at different moments of a varying load,'
+                ' so small differences are noise).' % (base['wall'], cpu_figure(base), grows))
         if cpu_figure(base) >= 4.0:
             text += (' On this machine, at this load, the N=1 run alone already takes more than the 4 s that the'
                      ' targets allow at N=300 and N=100: what stands between those targets and their figures is the'
@@ -1229,6 +1231,8 @@ REPORT_OPTIONS = ('sizes', 'kinds', 'rsa4096_max', 'repeats', 'loop_max', 'appro
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # A stopped run (SIGTERM) unwinds like an exception, so that the emulator it started is stopped too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.from_results:
         with open(args.from_results, encoding='utf-8') as handle:
             saved = json.load(handle)
