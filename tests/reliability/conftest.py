@@ -26,6 +26,7 @@ for _path in (EMULATOR_DIR, HERE):
 
 # Importing the fixtures into this conftest registers them.
 from apinizer_emulator.pytest_plugin import (  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+    add_options as add_emulator_options,
     apinizer_emulator,
     apinizer_emulator_projects,
     apinizer_emulator_server,
@@ -44,6 +45,7 @@ HYGIENE = pytest.StashKey()
 
 
 def pytest_addoption(parser):
+    add_emulator_options(parser)  # the plugin's options (its variant), not registered here as an entry point
     group = parser.getgroup('reliability')
     group.addoption('--reliability-report', default=None,
                     help='write the report here (default: build/reports/reliability.md, only when the whole suite ran)')
