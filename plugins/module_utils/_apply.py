@@ -230,6 +230,8 @@ def _keep_the_pair(client, outcome, leaf, replan, retries):
     not belong to, and nothing in a single write can tell: so the certificate is read again after the key, and
     when it is no longer ours, the certificate and then the key are sent again -- up to retries times -- so that
     the server ends with a pair that belongs together (the one written last, as when the runs follow each other)."""
+    # Compared as planned without force: a forced certificate would always differ from the server's copy.
+    leaf = leaf._replace(options=leaf.options._replace(force=False))
     for _attempt in range(max(retries, 1)):
         again = replan(client, leaf)
         if again.action == 'none':

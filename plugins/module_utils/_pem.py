@@ -433,8 +433,8 @@ def _rsa_numbers_consistent(numbers):
     n, e = numbers.public_numbers.n, numbers.public_numbers.e
     if p < 3 or q < 3 or p * q != n:
         return False
-    return (numbers.dmp1 == d % (p - 1) and numbers.dmq1 == d % (q - 1) and (e * numbers.dmp1) % (p - 1) == 1
-            and (e * numbers.dmq1) % (q - 1) == 1 and (numbers.iqmp * q) % p == 1)
+    return all((numbers.dmp1 == d % (p - 1), numbers.dmq1 == d % (q - 1), (e * numbers.dmp1) % (p - 1) == 1,
+                (e * numbers.dmq1) % (q - 1) == 1, (numbers.iqmp * q) % p == 1))
 
 
 def check_private_key(private_key, data, option='private_key'):
