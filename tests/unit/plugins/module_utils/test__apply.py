@@ -297,7 +297,6 @@ def test_a_private_key_is_followed_by_a_read_of_its_certificate():
     assert client.writes == ['PUT', 'PUT']
 
 
-
 def test_a_forced_bundle_whose_certificate_reads_back_as_ours_is_done():
     """force replaces what is the same already; the read after the key compares without it (it used to fail as if
     another run had replaced the certificate each time)."""
@@ -310,6 +309,7 @@ def test_a_forced_bundle_whose_certificate_reads_back_as_ours_is_done():
     client = FakeClient([('PUT', PATH, ok), ('PUT', API_KEY_PATH, ok), ('GET', PATH, {'resultList': [server_entry(NEW)]})])
     applied = apply(client, changes)
     assert applied.failures == [] and client.writes == ['PUT', 'PUT']
+
 
 def test_a_certificate_replaced_by_another_run_before_our_key_is_sent_again_with_the_key():
     """Another run stored its certificate after ours and before our key: our key stood beside its certificate.
