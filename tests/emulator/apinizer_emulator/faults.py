@@ -53,6 +53,14 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _flag(spec, name, default):
+    """A true/false field of a fault, or its default."""
+    value = spec.get(name, default)
+    if not isinstance(value, bool):
+        raise FaultSpecError('%s must be true or false' % name)
+    return value
+
+
 def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -120,11 +128,8 @@ def _validate_kind_fields(kind, spec):
         retry_after = spec.get('retry_after', 1)
         if not _is_int(retry_after) or retry_after < 0:
             raise FaultSpecError('retry_after must be a non-negative integer (seconds)')
-        header = spec.get('header', True)
-        if not isinstance(header, bool):
-            raise FaultSpecError('header must be true or false')
         fields['retry_after'] = retry_after
-        fields['header'] = header
+        fields['header'] = _flag(spec, 'header', True)
     elif kind == 'deploy_failure':
         environment = spec.get('environment')
         if environment is not None and (not isinstance(environment, str) or not environment):
@@ -147,10 +152,7 @@ def _validate_kind_fields(kind, spec):
 def _validate_garbage_fields(kind, spec):
     fields = {}
     if kind in PROCESSED_FIELD_KINDS:
-        processed = spec.get('processed', False)
-        if not isinstance(processed, bool):
-            raise FaultSpecError('processed must be true or false')
-        fields['processed'] = processed
+        fields['processed'] = _flag(spec, 'processed', False)
     if kind in ('html_page', 'empty_body', 'redirect'):
         low, high, default = {'html_page': (200, 599, 502), 'empty_body': (200, 299, 200), 'redirect': (300, 399, 302)}[kind]
         status = spec.get('status', default)
@@ -181,11 +183,8 @@ def _validate_garbage_fields(kind, spec):
         size = spec.get('bytes', DEFAULT_HUGE_BODY_BYTES)
         if not _is_int(size) or not 64 <= size <= MAX_HUGE_BODY_BYTES:
             raise FaultSpecError('bytes must be an integer from 64 to %d' % MAX_HUGE_BODY_BYTES)
-        content_length = spec.get('content_length', True)
-        if not isinstance(content_length, bool):
-            raise FaultSpecError('content_length must be true or false')
         fields['bytes'] = size
-        fields['content_length'] = content_length
+        fields['content_length'] = _flag(spec, 'content_length', True)
     elif kind == 'redirect':
         location = spec.get('location')
         parts = urlsplit(location) if isinstance(location, str) else None
