@@ -14,6 +14,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from apinizer_emulator.client import EmulatorControl
@@ -27,6 +28,14 @@ SECRET = b'fedcba9876543210'
 def _key_body(name):
     return {'name': name, 'description': 'keep-alive test', 'keyType': 'SECRET_KEY', 'cryptoKeyInfoEnvironmentList': [
         {'environmentName': 'production', 'content': base64.b64encode(SECRET).decode('ascii'), 'alias': None}]}
+
+
+@pytest.fixture
+def session(api):
+    """A requests.Session with the emulator's token: it keeps its connection between requests."""
+    with requests.Session() as opened:
+        opened.headers['Authorization'] = 'Bearer %s' % api.emulator.token
+        yield opened
 
 
 def _connections(api, since_seq=0):
@@ -57,52 +66,33 @@ def test_one_connection_carries_many_requests(api):
     assert len(served) == 5 and len(set(served)) == 1, served
 
 
-def test_a_requests_session_reuses_its_connection(api):
-    session = requests.Session()
-    session.headers['Authorization'] = 'Bearer %s' % api.emulator.token
-    try:
-        assert session.post(api.url + KEYS, json=_key_body('ka2'), timeout=10).status_code == 200
-        assert session.post(api.url + CERTS, files=api.certificate_form(b'not a pem', name='bad'), timeout=10).status_code == 400
-        for _attempt in range(3):
-            assert session.get(api.url + KEYS, timeout=10).status_code == 200
-    finally:
-        session.close()
+def test_a_requests_session_reuses_its_connection(api, session):
+    assert session.post(api.url + KEYS, json=_key_body('ka2'), timeout=10).status_code == 200
+    assert session.post(api.url + CERTS, files=api.certificate_form(b'not a pem', name='bad'), timeout=10).status_code == 400
+    for _attempt in range(3):
+        assert session.get(api.url + KEYS, timeout=10).status_code == 200
     served = _connections(api)
     assert len(served) == 5 and len(set(served)) == 1, served
 
 
-def test_chunked_request_body_then_next_request_on_the_same_connection(api):
-    session = requests.Session()
-    session.headers['Authorization'] = 'Bearer %s' % api.emulator.token
+def test_chunked_request_body_then_next_request_on_the_same_connection(api, session):
     body = json.dumps(_key_body('chunked')).encode()
-    try:
-        # A generator body is sent with Transfer-Encoding: chunked.
-        response = session.post(api.url + KEYS, data=(body[index:index + 50] for index in range(0, len(body), 50)),
-                                headers={'Content-Type': 'application/json'}, timeout=10)
-        assert response.status_code == 200, response.text
-        assert session.get(api.url + KEYS + 'chunked/', timeout=10).json()['resultList'][0]['name'] == 'chunked'
-    finally:
-        session.close()
+    # A generator body is sent with Transfer-Encoding: chunked.
+    response = session.post(api.url + KEYS, data=(body[index:index + 50] for index in range(0, len(body), 50)),
+                            headers={'Content-Type': 'application/json'}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert session.get(api.url + KEYS + 'chunked/', timeout=10).json()['resultList'][0]['name'] == 'chunked'
     served = _connections(api)
     assert len(served) == 2 and served[0] == served[1], served
 
 
-def test_a_dropped_connection_ends_there_and_the_next_request_gets_a_new_one(api):
+def test_a_dropped_connection_ends_there_and_the_next_request_gets_a_new_one(api, session):
     control = api.emulator.control
-    session = requests.Session()
-    session.headers['Authorization'] = 'Bearer %s' % api.emulator.token
-    try:
-        assert session.get(api.url + KEYS, timeout=10).status_code == 200
-        control.add_fault('drop', when='after', method='POST')
-        try:
-            session.post(api.url + KEYS, json=_key_body('dropped'), timeout=10)
-        except requests.exceptions.ConnectionError:
-            pass
-        else:
-            raise AssertionError('the drop fault did not drop the connection')
-        assert session.get(api.url + KEYS + 'dropped/', timeout=10).status_code == 200, 'processed, then dropped'
-    finally:
-        session.close()
+    assert session.get(api.url + KEYS, timeout=10).status_code == 200
+    control.add_fault('drop', when='after', method='POST')
+    with pytest.raises(requests.exceptions.ConnectionError):
+        session.post(api.url + KEYS, json=_key_body('dropped'), timeout=10)
+    assert session.get(api.url + KEYS + 'dropped/', timeout=10).status_code == 200, 'processed, then dropped'
     entries = control.requests()
     assert [entry['dropped'] for entry in entries] == [False, True, False]
     assert entries[0]['connection'] == entries[1]['connection'] != entries[2]['connection']
