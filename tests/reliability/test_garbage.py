@@ -41,6 +41,11 @@ def garbage(description, expectation):
     return pytest.mark.reliability(group='garbage-from-server', description=description, expectation=expectation)
 
 
+def garbage_cases(table):
+    """The parameters of a table of (id, description, expectation), one reliability case each."""
+    return [pytest.param(name, id=name, marks=garbage(description, expectation)) for name, description, expectation in table]
+
+
 def answered(method, path, status, what):
     return 'The Apinizer API answered %s %s (status %d) with %s.' % (method, path, status, what)
 
@@ -148,8 +153,7 @@ READ_IDS = [
 ]
 
 
-@pytest.mark.parametrize('name', [pytest.param(name, id=name, marks=garbage(description, expectation))
-                                  for name, description, expectation in READ_IDS])
+@pytest.mark.parametrize('name', garbage_cases(READ_IDS))
 def test_a_read_answered_with_garbage_fails_naming_the_call(name, read_run, case_detail):
     run, cases, before, after, dest = read_run
     _name, module, _extra, fault, expected = cases[name]
@@ -257,8 +261,7 @@ WRITE_IDS = [
 ]
 
 
-@pytest.mark.parametrize('name', [pytest.param(name, id=name, marks=garbage(description, expectation))
-                                  for name, description, expectation in WRITE_IDS])
+@pytest.mark.parametrize('name', garbage_cases(WRITE_IDS))
 def test_a_write_answered_with_garbage_is_resolved_by_reading_again(name, write_run, material, case_detail):
     run, state = write_run
     case = WRITE_CASES[name]
