@@ -239,15 +239,20 @@ EXAMPLES = r"""
       - name: partner-old
         state: absent
 
-- name: Deploy again the bundles whose deployment failed in the last run (the server kept them stored)
-  apinizer.apiops.apinizer_bundle:
-    environments: [production, staging]
-    bundles:
-      - name: api-example-com
-        certificate_path: files/api.example.com-fullchain.pem
-        private_key_path: files/api.example.com.key
-        private_key_passphrase: "{{ vault_key_passphrase }}"
-    force_bundles: [api-example-com]
+- name: Deploy, and once more forced for exactly the bundles whose deployment failed (the server kept them stored)
+  block:
+    - name: Deploy the gateway's bundles
+      apinizer.apiops.apinizer_bundle:
+        environments: [production, staging]
+        bundles: "{{ gateway_bundles }}"
+      register: deployed
+  rescue:
+    - name: Deploy again the bundles the failure names
+      apinizer.apiops.apinizer_bundle:
+        environments: [production, staging]
+        bundles: "{{ gateway_bundles }}"
+        force_bundles: "{{ deployed.force_bundles }}"
+      when: deployed.force_bundles | default([]) | length > 0
 """
 
 RETURN = r"""
