@@ -16,6 +16,9 @@
 # variants of tests/emulator/README.md.
 # The emulator's output goes to WORK_DIR/emulator.log (emulator_log prints its tail).
 
+# shellcheck source=tests/scripts/processes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
+
 EMULATOR_PID=
 EMULATOR_LOG=
 
@@ -83,18 +86,10 @@ emulator_start() {
 }
 
 emulator_stop() {
-    local pid=$EMULATOR_PID tries
+    local pid=$EMULATOR_PID
     EMULATOR_PID=
     [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2> /dev/null || return 0
-    for (( tries = 0; tries < 100; tries++ )); do
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2> /dev/null; then
-        kill -KILL "$pid" 2> /dev/null || true
-    fi
-    wait "$pid" 2> /dev/null || true
+    stop_process "$pid"
     echo "emulator (pid $pid) stopped"
 }
 

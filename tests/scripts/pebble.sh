@@ -19,6 +19,9 @@
 # (EMULATOR_DIR); PEBBLE_CA_FILE is its CA, for SSL_CERT_FILE. Issued certificates are valid
 # PEBBLE_VALIDITY_SECONDS (default 20 days). Logs: WORK_DIR/pebble.log, WORK_DIR/challtestsrv.log.
 
+# shellcheck source=tests/scripts/processes.sh
+. "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
+
 PEBBLE_PID=
 CHALLTESTSRV_PID=
 
@@ -118,23 +121,11 @@ JSON
     echo "pebble (pid $PEBBLE_PID) at $PEBBLE_DIRECTORY_URL, challtestsrv (pid $CHALLTESTSRV_PID) at $CHALLTESTSRV_URL"
 }
 
-pebble_stop_pid() {
-    local pid=$1 tries
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2> /dev/null || return 0
-    for (( tries = 0; tries < 50; tries++ )); do
-        kill -0 "$pid" 2> /dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2> /dev/null || true
-    wait "$pid" 2> /dev/null || true
-}
-
 pebble_stop() {
     local pebble=$PEBBLE_PID challtestsrv=$CHALLTESTSRV_PID
     PEBBLE_PID=''
     CHALLTESTSRV_PID=''
-    pebble_stop_pid "$pebble"
-    pebble_stop_pid "$challtestsrv"
+    stop_process "$pebble"
+    stop_process "$challtestsrv"
     [[ -z $pebble$challtestsrv ]] || echo "pebble and challtestsrv stopped"
 }
