@@ -502,14 +502,16 @@ def checked_bundles(module):
         _bundles.check_names_unique(bundles)
     except InvalidInput as exc:
         problems.append(str(exc))
-    unknown = [name for name in params['force_bundles'] if name not in [spec['name'] for spec in params['bundles']]]
+    forced = set(params['force_bundles'])
+    given = set(spec['name'] for spec in params['bundles'])
+    unknown = [name for name in params['force_bundles'] if name not in given]
     if unknown:
         problems.append('force_bundles (role apinizer_deploy: apinizer_deploy_force_bundles): no bundle is named %s; '
                         'give names of bundles in bundles (apinizer_deploy_bundles).' % ', '.join(unknown))
     if problems:
         raise InvalidInput(' '.join(problems))
     for bundle in bundles:
-        if bundle['state'] == 'present' and bundle['name'] in params['force_bundles']:
+        if bundle['state'] == 'present' and bundle['name'] in forced:
             bundle['force'] = True
     client = ApinizerClient.from_module(module)
     hide_sent_key_material(client, [b['key'] for b in bundles])
