@@ -169,7 +169,7 @@ def deployment_failure_message(change, report):
     if report['success']:
         return None
     failed = [e for e in report['environments'] if not e['success']]
-    names = ', '.join(e['name'] or '?' for e in failed) or 'some environment'
+    names = ', '.join(undeployed_environments(report)) or 'some environment'
     details = '; '.join('%s: %s' % (e['name'] or '?', e['message']) for e in failed) or report['message']
     if change.action == 'delete':
         return ('%s was deleted, but undeploying it failed in %s (%s). The server no longer holds it, so no rerun '
@@ -205,22 +205,22 @@ def _groups(changes):
 def _apply_group(client, members, replan, retries):
     """The changes of one group, in order, up to the first failure: ([(index, outcome)], Failure or None)."""
     done = []
-    sent = {}  # the changes of the group that wrote, as they were sent, by key
+    written = {}  # the certificates of the group written in this run, as they were sent, by key
     for index, change in members:
         # A private key that follows a certificate written in this run belongs to that certificate.
-        leaves = [sent[key] for key in change.depends_on if key in sent and key[0] == 'certificate']
-        follows = bool(leaves) and change.kind == 'key' and change.desired.get('key_type') == 'private_key'
+        leaf = next((written[key] for key in change.depends_on if key in written), None)
+        follows = leaf is not None and change.kind == 'key' and change.desired.get('key_type') == 'private_key'
         try:
             outcome = _apply_change(client, change, replan, retries, follows)
             if outcome.changed and follows:
-                outcome = _keep_the_pair(client, outcome, leaves[0], replan, retries)
+                outcome = _keep_the_pair(client, outcome, leaf, replan, retries)
         except ApinizerError as exc:
             return done, (index, Failure(change, str(exc), exc))
         done.append((index, outcome))
         if outcome.failure:
             return done, (index, Failure(change, outcome.failure, None, outcome.undeployed))
-        if outcome.changed:
-            sent[change.key] = outcome.change
+        if outcome.changed and change.kind == 'certificate':
+            written[change.key] = outcome.change
     return done, None
 
 
