@@ -19,6 +19,16 @@ from .x509util import CertificateParseError, parse_certificate_pem
 FAULTS_ENVIRON_KEY = 'apinizer_emulator.faults'
 # time.monotonic() when the request arrived, before any injected latency: a token is checked as of then.
 ARRIVED_ENVIRON_KEY = 'apinizer_emulator.arrived'
+
+
+def bearer_token(environ):
+    """The token of a request's ``Authorization: Bearer`` header, or None."""
+    scheme, _separator, token = environ.get('HTTP_AUTHORIZATION', '').strip().partition(' ')
+    if scheme.lower() != 'bearer':
+        return None
+    return token.strip() or None
+
+
 QUERY_CHOICES = {
     'jwkUpdateAction': ('NULLIFY', 'UPDATE'),
     'updateScope': ('SAME_PROJECT', 'ALL_PROJECTS'),
@@ -137,7 +147,7 @@ class ApiOps:
         is_token_endpoint = segments[:2] == ['auth', 'token']
         g.read_write, g.admin = False, False
         if not is_token_endpoint:
-            g.read_write, g.admin = self.store.authenticate(self._bearer_token(), request.environ.get(ARRIVED_ENVIRON_KEY))
+            g.read_write, g.admin = self.store.authenticate(bearer_token(request.environ), request.environ.get(ARRIVED_ENVIRON_KEY))
         matched = self._route(segments)
         if matched is None:
             raise not_found('No endpoint %s %s' % (request.method, path))
@@ -162,13 +172,6 @@ class ApiOps:
         if not request.headers.get('Accept', '').strip():
             return True
         return request.accept_mimetypes.quality(media_type) > 0
-
-    @staticmethod
-    def _bearer_token():
-        scheme, _separator, token = request.headers.get('Authorization', '').strip().partition(' ')
-        if scheme.lower() != 'bearer':
-            return None
-        return token.strip() or None
 
     # ---- fault hooks ---------------------------------------------------------------------------
 

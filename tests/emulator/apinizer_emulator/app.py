@@ -18,7 +18,7 @@ import traceback
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from .api import ARRIVED_ENVIRON_KEY, FAULTS_ENVIRON_KEY, ApiOps, json_response
+from .api import ARRIVED_ENVIRON_KEY, FAULTS_ENVIRON_KEY, ApiOps, bearer_token, json_response
 from .config import EmulatorConfig
 from .errors import ApiError, default_error_for_status
 from . import garbage
@@ -71,13 +71,6 @@ def _read_body(environ):
     return b''.join(chunks)
 
 
-def _bearer_token(environ):
-    scheme, _separator, token = environ.get('HTTP_AUTHORIZATION', '').strip().partition(' ')
-    if scheme.lower() != 'bearer':
-        return None
-    return token.strip() or None
-
-
 def _drop_connection(environ):
     """Shut the client's TCP connection down so it gets no HTTP answer at all.
 
@@ -114,7 +107,7 @@ class RequestRecorder:
             'query': redacted_query(environ),
             'status': None,
             'write': method in ('POST', 'PUT', 'DELETE') and path.startswith('/apiops/projects/'),
-            'credential': self.context.store.credential(_bearer_token(environ)),
+            'credential': self.context.store.credential(bearer_token(environ)),
             'time': utc_now_iso(),
             'duration_ms': None,
             'dropped': False,
