@@ -47,6 +47,9 @@ import re
 
 from cryptography.hazmat.primitives import serialization
 
+from .testcerts import private_key_text
+from .x509util import load_private_key_pem
+
 # A value shorter than this would be found by chance: Secrets.add refuses it, derived forms leave it out.
 MIN_LENGTH = 8
 # Characters of base64 per piece of a private key's encoded PEM: any 47 consecutive characters hold a whole piece.
@@ -101,13 +104,7 @@ def _load_private_key(pem, passphrases):
     """The key of a PEM block, trying no passphrase then each one given; None when none opens it."""
     for passphrase in [None] + [_bytes(p) for p in passphrases if p]:
         try:
-            try:  # the consistency check of an RSA key is slow, and these keys are only read, never used
-                return serialization.load_pem_private_key(pem.encode('ascii'), password=passphrase,
-                                                          unsafe_skip_rsa_key_validation=True)
-            except TypeError as exc:
-                if 'unsafe_skip_rsa_key_validation' not in str(exc):
-                    raise
-                return serialization.load_pem_private_key(pem.encode('ascii'), password=passphrase)
+            return load_private_key_pem(pem.encode('ascii'), password=passphrase)
         except (ValueError, TypeError):
             continue
     return None
@@ -309,8 +306,7 @@ class Secrets:
             self._add_pem_lines(name, 'line %d of the PEM', block, public_der)
             pkcs8 = None
             if key is not None:
-                pkcs8 = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()).decode('ascii')
+                pkcs8 = private_key_text(key)
                 self._add_pem_lines(name, 'line %d of its PKCS#8 PEM', pkcs8, public_der)
                 self._add_pieces(name, 'as sent (base64 of its PKCS#8 PEM), at %d', pkcs8, public_der)
             if block != pkcs8:

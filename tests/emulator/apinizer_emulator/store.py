@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .config import normalize_projects
 from .errors import ApiError, bad_request, validation_failed
 from .variants import profile_name, resolve
-from .x509util import api_date
+from .x509util import api_date, load_private_key_pem
 
 KEY_TYPES = ('SECRET_KEY', 'PRIVATE_KEY', 'PUBLIC_KEY')
 # Stable ids: the same environment or project name always gets the same id, across resets and restarts.
@@ -175,7 +175,7 @@ def check_key_content(key_type, plaintext, name, environment):
         return
     try:
         if key_type == 'PRIVATE_KEY':
-            key = serialization.load_pem_private_key(plaintext, password=None)
+            key = load_private_key_pem(plaintext)
             public_key = key.public_key()
         else:
             public_key = serialization.load_pem_public_key(plaintext)
@@ -509,7 +509,7 @@ class Store:
         if not isinstance(raw_entries, list) or not raw_entries:
             raise bad_request('cryptoKeyInfoEnvironmentList value can not be empty!')
         entries = []
-        seen = set()
+        seen, checked = set(), set()
         for raw in raw_entries:
             if not isinstance(raw, dict):
                 raise bad_request('cryptoKeyInfoEnvironmentList entries must be objects!', error='invalid_parameter')
@@ -530,8 +530,11 @@ class Store:
                 entries.append(KeyEnvironmentEntry(environment, alias, None, None))
                 continue
             plaintext = decode_key_content(content, environment)
-            check_key_content(key_type, plaintext, name, environment)
-            entries.append(KeyEnvironmentEntry(environment, alias, self._vault.encrypt(plaintext), hashlib.sha256(plaintext).hexdigest()))
+            digest = hashlib.sha256(plaintext).hexdigest()
+            if digest not in checked:  # the same key for every environment is checked once
+                check_key_content(key_type, plaintext, name, environment)
+                checked.add(digest)
+            entries.append(KeyEnvironmentEntry(environment, alias, self._vault.encrypt(plaintext), digest))
         self._check_environments(project, [entry.environment for entry in entries])
         return entries
 
