@@ -183,6 +183,17 @@ def task(name, module, args, ignore_errors=True, **keywords):
     return entry
 
 
+def cert_args(name, certificate, environments=('production',), **extra):
+    """apinizer_certificate arguments for one certificate."""
+    return dict(dict(name=name, certificate=certificate, environments=list(environments)), **extra)
+
+
+def secret_key_args(material, name, environments=('production',), **extra):
+    """apinizer_key arguments for material's secret key."""
+    return dict(dict(name=name, key_type='secret_key', content=material.secret_key_b64, environments=list(environments)),
+                **extra)
+
+
 def connection(emulator, **overrides):
     """The connection options for the emulator of a test (None values are left out)."""
     options = dict(url=emulator.url, token=emulator.token, project=PROJECT, timeout=10, retries=3)

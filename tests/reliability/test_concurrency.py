@@ -40,10 +40,6 @@ def bundles(material, rotate=False):
     return items
 
 
-def sha1(issued):
-    return hashlib.sha1(issued.cert_der).hexdigest().upper()
-
-
 def key_sha256(issued):
     """What the emulator's state shows of a private key sent by the collection (its PKCS#8 PEM)."""
     return hashlib.sha256(issued.key_pem).hexdigest()
@@ -54,7 +50,7 @@ def expected_state(material, rotate=False):
     for index in range(20):
         issued = material.many[(index + 1) % 20 if rotate else index]
         name = 'race-%02d' % index
-        certificates[name] = dict(sha1_thumbprint=sha1(issued), environments=ENVIRONMENTS, alias=name,
+        certificates[name] = dict(sha1_thumbprint=issued.sha1, environments=ENVIRONMENTS, alias=name,
                                   description='bundle %d' % index)
         keys[name] = dict(key_type='PRIVATE_KEY', description='bundle %d' % index, environments=[
             dict(name=e, alias=name, content_sha256=key_sha256(issued)) for e in ENVIRONMENTS])
@@ -255,7 +251,7 @@ def test_two_processes_rotate_the_same_bundle(ansible, apinizer_emulator, api, m
     state = api.state()
     [certificate] = state['certificates']
     [key] = state['keys']
-    by_thumbprint = dict((sha1(issued), issued) for issued in pairs)
+    by_thumbprint = dict((issued.sha1, issued) for issued in pairs)
     assert certificate['sha1_thumbprint'] in by_thumbprint, 'the certificate is neither of the two rotations'
     owner = by_thumbprint[certificate['sha1_thumbprint']]
     assert certificate['environments'] == ENVIRONMENTS

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from support import PROJECT, connection, play, summarize_requests, task
+from support import PROJECT, cert_args, connection, play, secret_key_args, summarize_requests, task
 
 CERTS = '/apiops/projects/demo/certificates/'
 KEYS = '/apiops/projects/demo/keys/'
@@ -29,15 +29,6 @@ def faults(group_description, expectation):
 
 def run_tasks(ansible, emulator, tasks, name, **conn):
     return ansible.run(play(tasks, connection(emulator, **conn)), name=name, emulator_url=emulator.url)
-
-
-def cert_args(name, certificate, environments=('production',), **extra):
-    return dict(dict(name=name, certificate=certificate, environments=list(environments)), **extra)
-
-
-def secret_key_args(material, name, environments=('production',), **extra):
-    return dict(dict(name=name, key_type='secret_key', content=material.secret_key_b64, environments=list(environments)),
-                **extra)
 
 
 def moment(entry):

@@ -22,7 +22,7 @@ import requests
 from apinizer_emulator.client import EmulatorControl
 from apinizer_emulator.server import EmulatorServer
 
-from support import PROJECT, Api, connection, play, summarize_requests, task
+from support import PROJECT, Api, cert_args, connection, play, secret_key_args, summarize_requests, task
 
 CERTS = '/apiops/projects/demo/certificates/'
 KEYS = '/apiops/projects/demo/keys/'
@@ -57,15 +57,6 @@ def assert_clean(run, record):
     assert 'Traceback' not in str(result.get('exception', '')) and 'module_stderr' not in result, result
     assert 'Traceback' not in run.stdout + run.stderr, run.stdout[-2000:]
     assert 'MODULE FAILURE' not in result.get('msg', '')
-
-
-def cert_args(name, certificate, **extra):
-    return dict(dict(name=name, certificate=certificate, environments=['production']), **extra)
-
-
-def key_args(material, name, **extra):
-    return dict(dict(name=name, key_type='secret_key', content=material.secret_key_b64, environments=['production']),
-                **extra)
 
 
 def full_answer_length(api, path):
@@ -233,7 +224,7 @@ def write_run(ansible, material, apinizer_emulator_server):
         if case['module'] == 'apinizer_certificate':
             args = cert_args(name, material.cert(material.third), **extra)
         else:
-            args = key_args(material, name, alias=name, **extra)
+            args = secret_key_args(material, name, alias=name, **extra)
         tasks.append(task(name, case['module'], dict(args, **connection(server, retries=retries))))
     run = ansible.run(play(tasks), name='garbage-writes', emulator_url=server.url)
     state = server.control.state()['projects'][PROJECT]
@@ -313,7 +304,7 @@ def test_a_redirect_to_another_host_is_not_followed(ansible, material, apinizer_
         api.control.add_fault('redirect', location=elsewhere, method='GET', path=CERTS + 'redirected/$', count=None)
         api.control.add_fault('redirect', status=307, location=elsewhere, method='POST', path=KEYS + '$', count=None)
         tasks = [task('read', 'apinizer_certificate', cert_args('redirected', material.cert(material.other))),
-                 task('write', 'apinizer_key', key_args(material, 'redirected-key'))]
+                 task('write', 'apinizer_key', secret_key_args(material, 'redirected-key'))]
         run = ansible.run(play(tasks, connection(apinizer_emulator, retries=1)), name='garbage-redirect',
                           emulator_url=apinizer_emulator.url)
         reached = EmulatorControl(target.url).requests()
