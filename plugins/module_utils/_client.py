@@ -273,13 +273,17 @@ def _parse_json(data):
         return None, 'is not valid JSON (%s at character %s of %d)' % (reason, position, len(text))
 
 
+def _one_line(text, limit):
+    """text with its white space runs made single spaces, cut at limit characters."""
+    return ' '.join(text.split())[:limit]
+
+
 def _html_title(data):
     """The title of an HTML page, or None."""
     match = HTML_TITLE_RE.search(bytes(data[:ERROR_BODY_BYTES]).decode('utf-8', 'replace'))
     if not match:
         return None
-    title = ' '.join(html_unescape(match.group(1)).split())
-    return title[:100] or None
+    return _one_line(html_unescape(match.group(1)), 100) or None
 
 
 def _is_html(response, data):
@@ -296,7 +300,7 @@ def _envelope_message(body):
     for field in ('error_description', 'message', 'errorMessage', 'error'):
         value = body.get(field)
         if isinstance(value, str) and value.strip():
-            return ' '.join(value.split())[:300]
+            return _one_line(value, 300)
     return 'no message'
 
 
@@ -623,7 +627,7 @@ class ApinizerClient(object):
                 description = ('%s, not the API\'s JSON error: a proxy or load balancer in front of the API may '
                                'have answered' % _describe_html(data))
             else:
-                description = ' '.join(bytes(data[:200]).decode('utf-8', 'replace').split()) or response.reason
+                description = _one_line(bytes(data[:200]).decode('utf-8', 'replace'), 200) or response.reason
         status = response.status_code
         validation_errors = body.get('validation_errors')
         return ApinizerError(self._scrub(_explain(status, error, description, method, path)), status=status,
@@ -690,8 +694,8 @@ class ApinizerClient(object):
             with socket.create_connection((parts.hostname, parts.port or 443), timeout=min(self.timeout, 5)) as raw:
                 with context.wrap_socket(raw, server_hostname=parts.hostname) as connection:
                     der = connection.getpeercert(binary_form=True)
-            return _certificate_host_names(der) if der else []
-        except (OSError, ValueError, CollectionError):
+            return _pem.certificate_host_names(der) if der else []
+        except (OSError, ValueError):
             # Only a better message is lost.
             return []
 
@@ -754,15 +758,6 @@ def _cause(exc, kind):
         pending.extend([getattr(current, 'reason', None), current.__cause__, current.__context__])
         pending.extend(current.args)
     return None
-
-
-def _certificate_host_names(der):
-    """The DNS names and IP addresses of a certificate's subject alternative names, else its common names."""
-    certificate = _pem.load_certificates(der)[0]
-    for extension in certificate.extensions:
-        if extension.oid.dotted_string == '2.5.29.17':
-            return [str(name.value) for name in extension.value]
-    return [attribute.value for attribute in certificate.subject if attribute.oid.dotted_string == '2.5.4.3']
 
 
 def _should_retry(failure, write):

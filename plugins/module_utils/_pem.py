@@ -32,6 +32,7 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
+    from cryptography.x509.oid import ExtensionOID, NameOID
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError:
@@ -244,6 +245,18 @@ def _load_certificate_block(block, option, position=None):
         which = 'certificate #%d' % position if position else 'the certificate'
         raise PemError('%s%s in the PEM text is damaged (not a valid X.509 certificate)' % (_prefix(option), which))
     return cert
+
+
+def certificate_host_names(der):
+    """The DNS names and IP addresses of a DER certificate's subject alternative names, else its common names; []
+    when it cannot be read."""
+    cert = _load_der_certificate(der)
+    if cert is None:
+        return []
+    try:
+        return [str(name.value) for name in cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value]
+    except x509.ExtensionNotFound:
+        return [attribute.value for attribute in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
 
 
 def load_certificates(data, option=None):

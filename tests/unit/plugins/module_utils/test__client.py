@@ -704,9 +704,3 @@ def test_a_handshake_refused_for_another_reason_names_ca_path_and_the_client_cer
     assert str(caught.value).startswith(START + '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED]')
     assert 'set ca_path (APINIZER_CA_PATH)' in str(caught.value) and 'set client_cert and client_key' in str(caught.value)
 
-
-def test_the_host_names_of_a_certificate():
-    from apinizer_emulator import testcerts
-    issued = testcerts.make_certificate('server.test', dns_names=['server.test', 'alt.test'], ip_addresses=['127.0.0.2'])
-    assert _client._certificate_host_names(issued.cert_der) == ['server.test', 'alt.test', '127.0.0.2']
-    assert _client._certificate_host_names(testcerts.make_certificate('only-cn.test', dns_names=[]).cert_der) == ['only-cn.test']

@@ -609,3 +609,10 @@ def test_imports_with_cryptography():
     assert _pem.CRYPTOGRAPHY_IMPORT_ERROR is None
     assert issubclass(PemError, ValueError)
     assert isinstance(testcerts.cached_key('rsa'), rsa.RSAPrivateKey)
+
+
+def test_the_host_names_of_a_certificate():
+    issued = testcerts.make_certificate('server.test', dns_names=['server.test', 'alt.test'], ip_addresses=['127.0.0.2'])
+    assert _pem.certificate_host_names(issued.cert_der) == ['server.test', 'alt.test', '127.0.0.2']
+    assert _pem.certificate_host_names(testcerts.make_certificate('only-cn.test', dns_names=[]).cert_der) == ['only-cn.test']
+    assert _pem.certificate_host_names(b'not a certificate') == []
