@@ -262,8 +262,8 @@ reports:
 	cp $(REPORTS)/reliability.md docs/reliability.md
 	@sed -n 's/^Generated on /docs\/reliability.md: generated on /p' docs/reliability.md
 
-# The benchmark (not part of make test; no timing is asserted): the role with RSA-2048,
-# EC P-256 and RSA-4096 keys, a per-object loop and ansible.builtin.uri against the
+# The benchmark (not part of make test; no timing is asserted): the role with RSA-2048
+# and RSA-4096 keys, a per-object loop and ansible.builtin.uri against the
 # emulator for N = 1, 10, 100, 300, 1000 bundles, and the role's first apply against
 # 0, 100 and 300 ms per write with parallel 1, 4, 8, 16. Writes docs/performance.md and
 # docs/performance.png, which says how long its run took (26 to 42 minutes on 2 cores

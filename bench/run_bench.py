@@ -8,7 +8,8 @@ Against the bundled emulator on 127.0.0.1 (project ``bench``, three environments
 bundle a certificate and its own private key:
 
 - keys: the role apinizer.apiops.apinizer_deploy (one apinizer_bundle run for all bundles) with RSA-2048 keys
-  (the default), EC P-256 and RSA-4096, for N = --sizes: first apply (empty server), converged rerun, check mode
+  (the default) and RSA-4096 (the API holds RSA keys only: an EC private key is refused before any request), for
+  N = --sizes: first apply (empty server), converged rerun, check mode
   (``--check`` against the converged server), --repeats times each (median);
 - loops: beside the role, with RSA-2048 keys, a playbook that loops apinizer_certificate and apinizer_key (one
   module run per object) and one written after the API reference's curl examples (ansible.builtin.uri once per
@@ -54,7 +55,7 @@ ENVIRONMENTS = ('development', 'production', 'staging')
 APPROACHES = ('role', 'per_object', 'uri')
 LOOPS = ('per_object', 'uri')
 PHASES = ('apply', 'rerun', 'check')
-KEY_KINDS = ('rsa2048', 'ec', 'rsa4096')
+KEY_KINDS = ('rsa2048', 'rsa4096')
 DEFAULT_KIND = 'rsa2048'
 LABELS = {
     'role': 'role apinizer_deploy',
@@ -65,7 +66,6 @@ LABELS = {
     'check': 'check mode',
     'rsa2048': 'RSA-2048',
     'rsa4096': 'RSA-4096',
-    'ec': 'EC P-256',
 }
 WRITES_PER_BUNDLE = 2  # a certificate and its key
 RECAP_RE = re.compile(r'^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)', re.M)
@@ -88,8 +88,6 @@ def role_default_parallel():
 
 def new_key(kind):
     from apinizer_emulator import testcerts  # pylint: disable=import-outside-toplevel,import-error
-    if kind == 'ec':
-        return testcerts.new_key('ec')
     return testcerts.new_key('rsa', bits=4096 if kind == 'rsa4096' else 2048)
 
 
@@ -653,15 +651,15 @@ class Report:
 
     def kind_ratio_table(self):
         kinds = [k for k in KEY_KINDS if k in self.args.kinds]
-        others = [k for k in kinds if k != 'ec']
-        heads = [LABELS[k] + ' s' for k in kinds] + ['%s / %s' % (LABELS[k], LABELS['ec']) for k in others]
+        others = [k for k in kinds if k != DEFAULT_KIND]
+        heads = [LABELS[k] + ' s' for k in kinds] + ['%s / %s' % (LABELS[k], LABELS[DEFAULT_KIND]) for k in others]
         lines = ['| N | run | %s |' % ' | '.join(heads), '|---:|---|%s' % ('---:|' * len(heads))]
         for count in self.args.sizes:
             for phase in PHASES:
                 cells = dict((k, self.cell('role', count, phase, k)) for k in kinds)
                 lines.append('| %d | %s | %s | %s |' % (
                     count, LABELS[phase], ' | '.join(seconds(cells[k]['wall']) if cells[k] else '-' for k in kinds),
-                    ' | '.join(times_text(times(cells[k], cells.get('ec'))) for k in others)))
+                    ' | '.join(times_text(times(cells[k], cells.get(DEFAULT_KIND))) for k in others)))
         return '\n'.join(lines)
 
     def loops_table(self):
@@ -878,7 +876,7 @@ class Report:
             '',
             'Runs: **first apply** on an empty server, **converged rerun** (nothing to do), **check mode** (`--check`'
             ' against the converged server: the drift check a pipeline runs). The emulator is reset before each first'
-            ' apply. Keys are RSA-2048 unless a row says EC P-256 or RSA-4096. **Write latency**: the emulator\'s'
+            ' apply. Keys are RSA-2048 unless a row says RSA-4096 (the API holds RSA keys only). **Write latency**: the emulator\'s'
             ' latency fault on `WRITE` (every POST, PUT and DELETE waits that long before it is processed), standing'
             ' for a real server that deploys each write to its environments.',
             '',
@@ -1083,7 +1081,7 @@ class Report:
                           [measured[-1]['wall']] + [c['wall'] for c in guessed], color=colour, marker=marker,
                           linestyle='--', markerfacecolor='white', markevery=list(range(1, len(guessed) + 1)))
 
-        colours = {'rsa2048': 'tab:green', 'ec': 'tab:olive', 'rsa4096': 'tab:purple', 'per_object': 'tab:orange',
+        colours = {'rsa2048': 'tab:green', 'rsa4096': 'tab:purple', 'per_object': 'tab:orange',
                    'uri': 'tab:blue'}
         for axis, phase in zip(axes[0], ('rerun', 'apply')):
             for kind in [k for k in KEY_KINDS if k in self.args.kinds]:
