@@ -703,4 +703,3 @@ def test_a_handshake_refused_for_another_reason_names_ca_path_and_the_client_cer
         make_client([refused]).client.get(CERT)
     assert str(caught.value).startswith(START + '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED]')
     assert 'set ca_path (APINIZER_CA_PATH)' in str(caught.value) and 'set client_cert and client_key' in str(caught.value)
-
