@@ -553,6 +553,7 @@ def machine(python):
         flask=versions[4], cheroot=versions[5],
         load=read_text('/proc/loadavg').split()[:3],
         pressure=(re.findall(r'^some avg10=\S+ avg60=\S+ avg300=(\S+)', read_text('/proc/pressure/cpu'), re.M) or [None])[0],
+        commit=command_output(['git', '-C', ROOT, 'describe', '--always', '--dirty']).strip() or '?',
     )
 
 
@@ -973,6 +974,7 @@ class Report:
             '| cores | %s (usable: %s), shared with other work |' % (info['cores'], info['usable_cores']),
             '| memory | %s |' % ('%.1f GiB' % info['memory_gb'] if info['memory_gb'] else '?'),
             '| system | %s |' % info['system'],
+            '| collection measured (git describe) | %s |' % info.get('commit', '?'),
             '| Python | %s |' % info['python'],
             '| ansible-core | %s |' % info['ansible_core'],
             '| cryptography, requests | %s, %s |' % (info['cryptography'], info['requests']),
