@@ -2,17 +2,22 @@
 # Copyright (c) apinizer.apiops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-# make acme: `molecule test` of the apinizer_acme role's scenario (extensions/molecule/apinizer_acme)
-# against pebble, pebble-challtestsrv and the bundled emulator, on 127.0.0.1.
+# make acme: the apinizer_acme role against pebble, pebble-challtestsrv and the bundled emulator,
+# on 127.0.0.1, in two phases:
+#
+#   1. `molecule test` of the role's scenario (extensions/molecule/apinizer_acme), its whole -vvv
+#      output then scanned for key material with apinizer_emulator.leaks: the account key and
+#      pebble's TLS key in every form, and any PEM private key;
+#   2. the examples of roles/apinizer_acme/README.md, run as written
+#      (tests/examples/test_acme_role_readme.py): pebble restarted to fetch http-01 tokens
+#      from a plain web root, the directory the README's tasks file writes to.
 #
 #   tests/scripts/acme.sh COLLECTION_DIR COLLECTIONS_PATH ACME_COLLECTIONS_PATH WORK_DIR
 #
 # COLLECTIONS_PATH holds apinizer.apiops installed from the tarball (make build),
 # ACME_COLLECTIONS_PATH community.crypto (tests/scripts/acme_collections.py). This script makes
-# a new ACME account key, starts pebble and challtestsrv (tests/scripts/pebble.sh), runs the
-# scenario through tests/scripts/molecule.sh at verbosity -vvv, then checks its whole output
-# for key material: no "PRIVATE KEY" PEM, no line of the account key, no line of pebble's TLS
-# key. Logs in WORK_DIR. Non-zero when anything fails.
+# a new ACME account key and starts pebble and challtestsrv (tests/scripts/pebble.sh). Logs in
+# WORK_DIR. Non-zero when anything fails.
 set -euo pipefail
 
 collection=$(cd "$1" && pwd)
@@ -54,17 +59,28 @@ if (( status != 0 )); then
 fi
 
 echo "==> key material in the -vvv output ($log, $(wc -l < "$log") lines)"
-leaks=0
-if grep -n 'PRIVATE KEY' "$log" > "$work/leaks.txt"; then
-    echo "a PEM private key appears in $log:" >&2
-    head -n 5 "$work/leaks.txt" >&2
-    leaks=1
-fi
-for key in "$ACME_ACCOUNT_KEY" "$work/pebble/pebble.key"; do
-    if grep -F -f <(grep -v -- '-----' "$key") "$log" > "$work/leaks.txt"; then
-        echo "a line of $key appears in $log" >&2
-        leaks=1
-    fi
-done
-(( leaks == 0 )) || exit 1
-echo "no private key, no line of the account key in the output"
+PYTHONPATH="$collection/tests/emulator" "$python" - "$log" "$ACME_ACCOUNT_KEY" "$work/pebble/pebble.key" <<'PY'
+import sys
+from apinizer_emulator import leaks
+log, account_key, pebble_key = sys.argv[1:]
+with open(log, encoding='utf-8', errors='replace') as handle:
+    if 'PRIVATE KEY' in handle.read():
+        sys.exit('a PEM private key appears in %s' % log)
+known = leaks.Secrets()
+for name, path in (('the ACME account key', account_key), ("pebble's TLS key", pebble_key)):
+    with open(path, encoding='utf-8') as handle:
+        known.add_private_key(name, handle.read())
+leaks.scan([log], known, markers=[leaks.VERBOSE, leaks.RECAP]).check()
+print('no PEM private key, no form of the account key or of pebble\'s key in the output')
+PY
+
+echo "==> the examples of roles/apinizer_acme/README.md, as written (pebble with a web root for http-01)"
+pebble_stop
+PEBBLE_HTTP01_ROOT=$work/web-root
+rm -rf "$PEBBLE_HTTP01_ROOT"
+export PEBBLE_HTTP01_ROOT
+# 90 days, as Let's Encrypt issues: the README keeps the default renewal window of 30 days.
+PEBBLE_VALIDITY_SECONDS=7776000 pebble_start "$python" "$collection/tests/emulator" "$work/pebble-readme"
+ANSIBLE_COLLECTIONS_PATH="$collections:$acme_collections" PYTHONPATH="$collection/tests/emulator" \
+    "$python" -m pytest -p apinizer_emulator.pytest_plugin -p no:cacheprovider -q \
+    --rootdir "$collection/tests/examples" "$collection/tests/examples/test_acme_role_readme.py"

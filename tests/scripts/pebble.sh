@@ -18,12 +18,17 @@
 # /del-http01). pebble's TLS certificate is made with apinizer_emulator.testcerts
 # (EMULATOR_DIR); PEBBLE_CA_FILE is its CA, for SSL_CERT_FILE. Issued certificates are valid
 # PEBBLE_VALIDITY_SECONDS (default 20 days). Logs: WORK_DIR/pebble.log, WORK_DIR/challtestsrv.log.
+#
+# With PEBBLE_HTTP01_ROOT set to a directory, pebble fetches http-01 tokens from a plain web
+# server serving that directory (python -m http.server) instead of challtestsrv: a tasks file
+# that writes <root>/.well-known/acme-challenge/<token>, as a user's does, is validated for real.
 
 # shellcheck source=tests/scripts/processes.sh
 . "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 PEBBLE_PID=
 CHALLTESTSRV_PID=
+WEB_ROOT_PID=
 
 # N free TCP ports of 127.0.0.1, one a line.
 pebble_free_ports() {
@@ -98,9 +103,19 @@ PY
   }
 }
 JSON
+    local challtestsrv_http01=127.0.0.1:$http_port
+    if [[ -n ${PEBBLE_HTTP01_ROOT:-} ]]; then
+        challtestsrv_http01=''
+        mkdir -p "$PEBBLE_HTTP01_ROOT"
+        "$PEBBLE_PYTHON" -m http.server --bind 127.0.0.1 --directory "$PEBBLE_HTTP01_ROOT" "$http_port" \
+            > "$work_dir/web-root.log" 2>&1 < /dev/null &
+        WEB_ROOT_PID=$!
+        pebble_wait_port "$http_port" "$WEB_ROOT_PID" "the web root's server" "$work_dir/web-root.log" \
+            || { pebble_stop; return 1; }
+    fi
     # -defaultIPv6 "": no AAAA answers, else pebble dials ::1 for http-01.
     pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
-        -dns01 "127.0.0.1:$dns_port" -http01 "127.0.0.1:$http_port" -https01 "" -tlsalpn01 "" \
+        -dns01 "127.0.0.1:$dns_port" -http01 "$challtestsrv_http01" -https01 "" -tlsalpn01 "" \
         -management "127.0.0.1:$challtestsrv_port" \
         > "$work_dir/challtestsrv.log" 2>&1 < /dev/null &
     CHALLTESTSRV_PID=$!
@@ -122,10 +137,12 @@ JSON
 }
 
 pebble_stop() {
-    local pebble=$PEBBLE_PID challtestsrv=$CHALLTESTSRV_PID
+    local pebble=$PEBBLE_PID challtestsrv=$CHALLTESTSRV_PID web_root=$WEB_ROOT_PID
     PEBBLE_PID=''
     CHALLTESTSRV_PID=''
+    WEB_ROOT_PID=''
     stop_process "$pebble"
     stop_process "$challtestsrv"
+    stop_process "$web_root"
     [[ -z $pebble$challtestsrv ]] || echo "pebble and challtestsrv stopped"
 }
