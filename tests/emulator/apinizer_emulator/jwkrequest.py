@@ -289,6 +289,18 @@ def read_generate(body, fields):
     return GenerateRequest(name, description, jwk_type, size, curve, use, algorithm, kid, key_id_type, stored)
 
 
+def _iso_time(options, field, default):
+    """An ISO 8601 time of a generate request (UTC when it names no zone), or the default."""
+    value = options.get(field)
+    if value is None:
+        return default
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace('Z', '+00:00') if isinstance(value, str) else '')
+    except ValueError as exc:
+        raise bad_request('%s value (%s) is not valid!' % (field, value)) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
 def _size_or_curve(jwk_type, options, older):
     """(keySize, curve) of a generate request; the curve as jwk.generate() takes it."""
     if jwk_type in ('RSA', 'OCT'):
