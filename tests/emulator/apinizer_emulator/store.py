@@ -907,10 +907,10 @@ class Store:
             self._check_jwk_name_free(project, parsed.name)
             source_id, kid = None, parsed.kid
             if parsed.source is not None:
-                source = self._jwk_source_object(project, parsed)
                 environment = parsed.source.environment
                 if environment not in project.environments:
                     raise bad_request('Environment (name: %s) is not found!' % environment)
+                source = self._jwk_source_object(project, parsed)
                 material = self._source_material(project, parsed.source.kind, source, environment, parsed.source.alias)
                 refusal = parsed.source.refusal(material.type)
                 if refusal:
