@@ -207,6 +207,8 @@ def keystore_entry(data, keystore_type, password, alias):
     file. Only PKCS12 can be read. Raises JwkError with the reason, AliasError for a missing alias."""
     if keystore_type != 'PKCS12' or data[:4] == JKS_MAGIC:
         raise JwkError('the emulator reads PKCS12 files only, not %s' % ('JKS' if data[:4] == JKS_MAGIC else keystore_type))
+    if not hasattr(pkcs12, 'load_pkcs12'):
+        raise JwkError('reading PKCS12 friendly names needs cryptography >= 36')
     try:
         loaded = pkcs12.load_pkcs12(data, password.encode('utf-8') if password else None)
     except ValueError as exc:

@@ -233,7 +233,7 @@ def fetch_url(request):
         if len(text) > options['urlOptionSizeLimit']:
             raise OSError('the answer is larger than urlOptionSizeLimit (%d bytes)' % options['urlOptionSizeLimit'])
     except (OSError, http.client.HTTPException) as exc:
-        raise bad_request('JWK could not be read from URL (%s): %s' % (request.url, exc or type(exc).__name__)) from exc
+        raise bad_request('JWK could not be read from URL (%s): %s' % (request.url, str(exc) or type(exc).__name__)) from exc
     finally:
         connection.close()
     request.take_json(text, 'read')

@@ -722,8 +722,9 @@ class Store:
                 alias = raw.get('alias')
                 if alias is not None and not isinstance(alias, str):
                     raise bad_request('alias must be a string!', error='invalid_parameter')
-            # The newer request also takes the older name of the type.
-            keystore_type = raw.get(type_field) if not with_password or raw.get(type_field) is not None else raw.get('type')
+            keystore_type = raw.get(type_field)
+            if keystore_type is None and type_field == 'keyStoreType':
+                keystore_type = raw.get('type')  # the newer request also takes the older name
             if _blank_field(keystore_type):
                 raise bad_request('%s value can not be empty!' % type_field)
             if keystore_type not in KEYSTORE_TYPES:
@@ -819,8 +820,7 @@ class Store:
                 continue
             if action == 'UPDATE' and source is not None:
                 try:
-                    material = self._source_material(project, record.source.kind, source, record.source.environment,
-                                                     record.source.alias)
+                    material = self._source_material(record.source.kind, source, record.source.environment, record.source.alias)
                 except ApiError:
                     material = None
                 if material is not None and record.source.refusal(material.type) is None:
@@ -828,7 +828,7 @@ class Store:
                     continue
             record.detach()
 
-    def _source_material(self, project, kind, source, environment, alias=None):
+    def _source_material(self, kind, source, environment, alias=None):
         """The JWK material of a certificate's, key's or keystore's entry for one environment (400 when it cannot
         be had)."""
         label = {'certificate': 'Certificate', 'key': 'Key', 'keystore': 'Keystore'}[kind]
@@ -905,20 +905,18 @@ class Store:
         read here; a URL's was fetched before, outside the lock."""
         with self.lock:
             self._check_jwk_name_free(project, parsed.name)
-            source_id, kid = None, parsed.kid
+            material, source_id = parsed.material, None
             if parsed.source is not None:
                 environment = parsed.source.environment
                 if environment not in project.environments:
                     raise bad_request('Environment (name: %s) is not found!' % environment)
                 source = self._jwk_source_object(project, parsed)
-                material = self._source_material(project, parsed.source.kind, source, environment, parsed.source.alias)
+                material = self._source_material(parsed.source.kind, source, environment, parsed.source.alias)
                 refusal = parsed.source.refusal(material.type)
                 if refusal:
                     raise bad_request(refusal)
                 source_id = source.id
-            else:
-                material, kid = parsed.material, parsed.kid
-            record = JwkRecord(parsed.name, parsed.description, parsed.source_type, material, kid, source_id=source_id,
+            record = JwkRecord(parsed.name, parsed.description, parsed.source_type, material, parsed.kid, source_id=source_id,
                                source_url=parsed.url, source=parsed.source, options=parsed.options)
             return self._deploy_jwk(project, record, deploy_failures)
 

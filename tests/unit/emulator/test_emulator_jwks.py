@@ -473,10 +473,11 @@ def test_a_certificate_replace_nullifies_by_default(api, rsa_cert, rsa_cert_2):
 def test_a_certificate_replace_with_update_reparses(api, rsa_cert, rsa_cert_2, params):
     _cert(api, rsa_cert)
     assert api.post(JWKS + 'parse-from-certificate', json=from_certificate_body()).status_code == 200
+    old_id = _state_ids(api, 'certificates')['my-certificate']
     _cert(api, rsa_cert_2, replace=True, params=params)
     got = _get(api, 'cert-jwk')
     assert got['rsa'] == from_key(rsa_cert_2.key.public_key()).members
-    assert got['sourceId'] == _state_ids(api, 'certificates')['my-certificate']
+    assert got['sourceId'] == _state_ids(api, 'certificates')['my-certificate'] != old_id, 'a replace makes a new certificate'
 
 
 @pytest.mark.parametrize('apinizer_emulator_variant, params', [
@@ -524,11 +525,12 @@ def test_a_key_update_follows_the_action_even_for_a_description(api):
     assert api.create_key('my-key', {'production': (testcerts.private_key_text(first).encode('ascii'), None)},
                           key_type='PRIVATE_KEY').status_code == 200
     assert api.post(JWKS + 'parse-from-key', json=from_key_body()).status_code == 200
+    key_id = _state_ids(api, 'keys')['my-key']
     content = _b64(testcerts.private_key_text(second).encode('ascii'))
     body = {'cryptoKeyInfoEnvironmentList': [{'environmentName': 'production', 'content': content}]}
     assert api.put(KEYS + 'my-key/', json=body, params={'jwkUpdateAction': 'UPDATE'}).status_code == 200
     got = _get(api, 'key-jwk')
-    assert got['rsa'] == from_key(second).members and got['sourceId'] == _state_ids(api, 'keys')['my-key']
+    assert got['rsa'] == from_key(second).members and got['sourceId'] == key_id, 'an updated key is the same object'
     assert api.put(KEYS + 'my-key/', json={'description': 'only this'}).status_code == 200
     got = _get(api, 'key-jwk')
     assert got['sourceId'] is None and got['rsa'] == from_key(second).members
@@ -540,8 +542,10 @@ def test_a_key_update_follows_the_action_even_for_a_description(api):
 def test_a_keystore_update_follows_the_action(api, rsa_cert, rsa_cert_2):
     _keystore(api, testcerts.pkcs12_keystore(PASSWORD, rsa_cert))
     assert api.post(JWKS + 'parse-from-keystore', json=from_keystore_body()).status_code == 200
+    keystore_id = _state_ids(api, 'keystores')['my-keystore']
     _keystore(api, testcerts.pkcs12_keystore(PASSWORD, rsa_cert_2), method='PUT', params={'jwkUpdateAction': 'UPDATE'})
-    assert _get(api, 'keystore-jwk')['rsa'] == from_key(rsa_cert_2.key).members
+    got = _get(api, 'keystore-jwk')
+    assert got['rsa'] == from_key(rsa_cert_2.key).members and got['sourceId'] == keystore_id
     _keystore(api, testcerts.pkcs12_keystore(PASSWORD, rsa_cert_2, alias='renamed'), method='PUT',
               params={'jwkUpdateAction': 'UPDATE'})
     got = _get(api, 'keystore-jwk')
