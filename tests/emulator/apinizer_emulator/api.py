@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import quote
 
@@ -56,6 +57,11 @@ def result_list(items, count=False):
     if count:
         body['resultCount'] = len(items)
     return body
+
+
+def _is_jwk_action_without_slash(segments):
+    """``projects/{p}/jwks/generate`` or ``.../parse-from-...``: documented without the trailing slash."""
+    return len(segments) == 4 and segments[0] == 'projects' and segments[1] != '' and segments[2] == 'jwks' and segments[3] in JWK_ACTIONS
 
 
 def _is_jwk_list(segments):
@@ -109,10 +115,10 @@ class ApiOps:
         """``(Route, arguments)`` for the decoded segments after ``/apiops/``, or None. Literal routes first,
         so ``certificates/truststore/{env}/`` is never taken for a certificate named "truststore"."""
         count = len(segments)
-        jwk_path = self._jwk_path(segments)
-        if jwk_path is not None and jwk_path[0] == 'action':
-            return Route(self.jwk_action, ('POST',), True), [jwk_path[1], jwk_path[2]]
-        if jwk_path is not None:
+        if _is_jwk_action_without_slash(segments):
+            return Route(self.jwk_action, ('POST',), True), [segments[1], segments[3]]
+        if segments == ['projects', '', 'jwks', '']:
+            # The JWK list page documents this answer to a blank project name.
             return Route(self.blank_project, ('GET', 'POST')), []
         if segments[:2] == ['auth', 'token'] and (count == 2 or (count == 3 and segments[2] == '')):
             return Route(self.issue_token, ('POST',)), []
@@ -157,16 +163,6 @@ class ApiOps:
                 if rest[0] in JWK_ACTIONS and request.method == 'POST' and self.store.switch('jwk_action_paths') == 'both':
                     return Route(self.jwk_action, ('POST',), True), [project, rest[0]]
                 return Route(self.jwk, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
-        return None
-
-    @staticmethod
-    def _jwk_path(segments):
-        """What a JWK path without the trailing slash is: ``('action', project, action)`` for generate and parse (as
-        documented), ``('list', '', None)`` for the JWK list of a blank project name, else None."""
-        if len(segments) == 4 and segments[0] == 'projects' and segments[1] and segments[2] == 'jwks' and segments[3] in JWK_ACTIONS:
-            return 'action', segments[1], segments[3]
-        if segments == ['projects', '', 'jwks', '']:
-            return 'list', '', None
         return None
 
     def dispatch(self):
@@ -249,8 +245,8 @@ class ApiOps:
         return body
 
     def _update_query(self):
-        """The query of a certificate replace, key update or keystore update. Only the parameters of this server's jwk_query variant
-        are read and checked; the others are ignored."""
+        """The query of a certificate replace, key update or keystore update. Only the parameters of this server's
+        jwk_query variant are read and checked; the others are ignored."""
         variant = self.store.switch('jwk_query')
         known = JWK_QUERY_PARAMETERS[variant]
         sent = {}
@@ -411,7 +407,7 @@ class ApiOps:
         return jwkrequest.JwkFields(self.store.switch('jwk_request'))
 
     def _environment_by_id(self, project):
-        return lambda environment_id: self.store.environment_by_id(project, environment_id)
+        return functools.partial(self.store.environment_by_id, project)
 
     def _add_parsed_jwk(self, project, parsed):
         if parsed.url is not None:

@@ -37,6 +37,8 @@ from .x509util import api_date, load_private_key_pem
 
 KEY_TYPES = ('SECRET_KEY', 'PRIVATE_KEY', 'PUBLIC_KEY')
 KEYSTORE_TYPES = ('JKS', 'PKCS12')
+# How messages name the objects a JWK can be parsed from.
+SOURCE_LABELS = {'certificate': 'Certificate', 'key': 'Key', 'keystore': 'Keystore'}
 # Stable ids: the same environment or project name always gets the same id, across resets and restarts.
 ID_NAMESPACE = uuid.UUID('6f1c3f0e-2d4b-4c55-9a57-4170696e697a')
 REQUEST_LOG_LIMIT = 10000
@@ -689,9 +691,10 @@ class Store:
 
     def environment_by_id(self, project, environment_id):
         """The name of the project's environment with this id (the oldest requests name environments by id)."""
-        for name in project.environments:
-            if stable_id('environment', name) == environment_id:
-                return name
+        with self.lock:
+            for name in project.environments:
+                if stable_id('environment', name) == environment_id:
+                    return name
         raise bad_request('Environment (id: %s) is not found!' % environment_id)
 
     def _keystore_entries(self, project, raw_entries):
@@ -831,7 +834,7 @@ class Store:
     def _source_material(self, kind, source, environment, alias=None):
         """The JWK material of a certificate's, key's or keystore's entry for one environment (400 when it cannot
         be had)."""
-        label = {'certificate': 'Certificate', 'key': 'Key', 'keystore': 'Keystore'}[kind]
+        label = SOURCE_LABELS[kind]
         if kind == 'certificate':
             if environment not in source.environments:
                 raise bad_request('Certificate (name: %s) is not deployed to environment (%s)!' % (source.name, environment))
@@ -930,7 +933,7 @@ class Store:
         else:
             source = project.keystores.get(name)
         if source is None:
-            raise bad_request('%s (name: %s) is not found!' % ({'certificate': 'Certificate', 'key': 'Key', 'keystore': 'Keystore'}[kind], name))
+            raise bad_request('%s (name: %s) is not found!' % (SOURCE_LABELS[kind], name))
         if kind == 'key':
             if source.key_type == 'SECRET_KEY':
                 raise bad_request('Key (name: %s) is not a public or private key!' % name)
