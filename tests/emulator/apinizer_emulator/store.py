@@ -826,7 +826,9 @@ class Store:
                     material = self._source_material(record.source.kind, source, record.source.environment, record.source.alias)
                 except ApiError:
                     material = None
-                if material is not None and record.source.refusal(material.type) is None:
+                # A key's JWK keeps its sourceType: a key that changed its keyType cannot be followed.
+                same_kind = record.source.kind != 'key' or source.key_type == record.source_type
+                if material is not None and same_kind and record.source.refusal(material.type) is None:
                     record.material, record.source_id = material, source.id
                     continue
             record.detach()
@@ -860,9 +862,13 @@ class Store:
         if entry.encrypted_content is None:
             raise bad_request('Key (name: %s) has no content in environment (%s)!' % (source.name, entry.environment))
         plaintext = self._vault.decrypt(entry.encrypted_content)
-        if source.key_type == 'PRIVATE_KEY':
-            return load_private_key_pem(plaintext)
-        return serialization.load_pem_public_key(plaintext)
+        try:
+            if source.key_type == 'PRIVATE_KEY':
+                return load_private_key_pem(plaintext)
+            return serialization.load_pem_public_key(plaintext)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            # Only after an update that changed just the keyType (its content is not checked then).
+            raise bad_request('Key (name: %s) could not be read: not a PEM %s' % (source.name, source.key_type)) from exc
 
     def jwk_json(self, project, record, with_material):
         """A JWK as the list (no material) or the get (all of it, private members included) answers it."""

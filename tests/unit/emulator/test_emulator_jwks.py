@@ -539,6 +539,21 @@ def test_a_key_update_follows_the_action_even_for_a_description(api):
     assert _get(api, 'again')['sourceId'] is None
 
 
+def test_a_key_whose_type_changed_is_not_followed(api):
+    private = testcerts.cached_key('rsa', 43)
+    assert api.create_key('my-key', {'production': (testcerts.private_key_text(private).encode('ascii'), None)},
+                          key_type='PRIVATE_KEY').status_code == 200
+    assert api.post(JWKS + 'parse-from-key', json=from_key_body()).status_code == 200
+    for key_type in ('PUBLIC_KEY', 'SECRET_KEY'):
+        assert api.put(KEYS + 'my-key/', json={'keyType': key_type}, params={'jwkUpdateAction': 'UPDATE'}).status_code == 200
+    got = _get(api, 'key-jwk')
+    assert got['sourceId'] is None and got['sourceType'] == 'PRIVATE_KEY' and got['rsa'] == from_key(private).members
+    # A parse from a key whose content no longer fits its keyType.
+    assert api.put(KEYS + 'my-key/', json={'keyType': 'PUBLIC_KEY'}).status_code == 200
+    api.expect_error(api.post(JWKS + 'parse-from-key', json=from_key_body('again')), 400, 'bad_request',
+                     'Key (name: my-key) could not be read: not a PEM PUBLIC_KEY')
+
+
 def test_a_keystore_update_follows_the_action(api, rsa_cert, rsa_cert_2):
     _keystore(api, testcerts.pkcs12_keystore(PASSWORD, rsa_cert))
     assert api.post(JWKS + 'parse-from-keystore', json=from_keystore_body()).status_code == 200
