@@ -317,6 +317,8 @@ def _size_or_curve(jwk_type, options, older):
     curve = options.get(field, default)
     if curve is None:
         raise bad_request('%s value can not be empty!' % field)
+    if not isinstance(curve, str):
+        raise bad_request('%s value (%s) is not valid!' % (field, curve))
     if jwk_type == 'EC':
         curve = jwk.OLDER_EC_CRV.get(curve) if older else curve
         if curve not in jwk.EC_CURVES:

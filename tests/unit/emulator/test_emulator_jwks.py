@@ -179,6 +179,7 @@ def test_generate_key_id_types(api):
     ({'name': 'k', 'type': 'EC', 'ec': {}}, 'curveType value can not be empty!'),
     ({'name': 'k', 'type': 'RSA', 'rsa': {'keySize': 1024}}, 'keySize value (1024) is not valid!'),
     ({'name': 'k', 'type': 'OKP', 'okp': {'curveType': 'ED448'}}, 'curveType value (ED448) is not valid!'),
+    ({'name': 'k', 'type': 'OKP', 'okp': {'curveType': ['ED25519']}}, "curveType value (['ED25519']) is not valid!"),
     ({'name': 'k', 'type': 'EC', 'ec': {'crv': 'P-256'}}, 'curveType value can not be empty!'),
     ({'name': 'k', 'type': 'RSA', 'rsa': {'keySize': 2048, 'algorithm': 'RS256'}},
      'Algorithm (RS256) is not valid for RSA SIGNATURE keys!'),
