@@ -314,6 +314,15 @@ def test_parse_from_url_refusals(api, jwk_server):
     assert api.get(JWKS).json()['resultList'] == []
 
 
+def test_a_url_may_be_the_emulators_own(api):
+    """The URL is read outside the store's lock: a request to the emulator itself does not wait for it."""
+    url = api.url + '/_emulator/health'
+    started = time.monotonic()
+    api.expect_error(api.post(JWKS + 'parse-from-url', json={'name': 'u', 'url': url, 'urlOptionReadTimeout': 3000}), 400,
+                     'bad_request', 'JWK could not be read from URL (%s): kty (None) is not RSA, EC, oct or OKP' % url)
+    assert time.monotonic() - started < 3
+
+
 # ---- certificates, keys, keystores -------------------------------------------------------------------------------
 
 def test_parse_from_certificate_holds_the_public_key_only(api, rsa_cert, ec_cert):
