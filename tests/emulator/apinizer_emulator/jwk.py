@@ -228,4 +228,3 @@ class AliasError(JwkError):
 def _friendly_name(certificate):
     name = certificate.friendly_name
     return name.decode('utf-8', 'replace') if name is not None else None
-

@@ -331,4 +331,3 @@ def _size_or_curve(jwk_type, options, older):
     if curve not in jwk.OKP_CURVES:
         raise bad_request('%s value (%s) is not valid!' % (field, curve))
     return None, jwk.OKP_CURVES[curve]
-

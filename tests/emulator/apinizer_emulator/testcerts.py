@@ -320,4 +320,3 @@ def jks_keystore(password, trusted):
                  + _java_utf('X.509') + struct.pack('>I', len(der)) + der)
     digest = hashlib.sha1(password.encode('utf-16-be') + b'Mighty Aphrodite' + body).digest()
     return body + digest
-
