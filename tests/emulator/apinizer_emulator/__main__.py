@@ -68,6 +68,15 @@ def build_parser():
                                'default), updateReferencedJwks (older), none (oldest)')
     variants.add_argument('--strict-accept', action=argparse.BooleanOptionalAction, default=None,
                           help="406 when the request's Accept does not admit the endpoint's media type")
+    variants.add_argument('--keystore-request', choices=SWITCHES['keystore_request'][2],
+                          help='keystore entries read: keyStoreType, password, alias (newer, default), type without '
+                               'password or alias (older), environmentId in place of environmentName (oldest)')
+    variants.add_argument('--jwk-request', choices=SWITCHES['jwk_request'][2],
+                          help='JWK bodies read: environmentName, useType SIGNATURE/ENCRYPTION, algorithm, curveType '
+                               '(newer, default) or environmentId, SIGN/ENCRYPT, keystoreAlgorithm, crv (older)')
+    variants.add_argument('--jwk-action-paths', choices=SWITCHES['jwk_action_paths'][2],
+                          help='the JWK generate and parse paths: with and without a trailing slash (both, default) or '
+                               'only without, as documented (documented)')
     parser.add_argument('--token-ttl', type=int, default=DEFAULT_TOKEN_TTL, metavar='SECONDS',
                         help='lifetime of tokens issued by /apiops/auth/token (default: 3600)')
     parser.add_argument('--tls-cert', help='serve HTTPS with this certificate (PEM, may hold the chain)')

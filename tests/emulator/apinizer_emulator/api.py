@@ -7,11 +7,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import quote
 
 from flask import Response, g, request
 
+from . import jwkrequest
 from .errors import ApiError, bad_request, not_found
 from .paths import decoded_path, split_segments, wire_path
 from .x509util import CertificateParseError, parse_certificate_pem
@@ -42,6 +44,7 @@ JWK_QUERY_PARAMETERS = {
 }
 JSON = 'application/json'
 OCTET_STREAM = 'application/octet-stream'
+JWK_ACTIONS = (jwkrequest.GENERATE_ACTION,) + tuple(jwkrequest.PARSE_ACTIONS)
 DESCRIPTION_MISSING = "Required request parameter 'certificateDescription' for method parameter type String is not present"
 
 
@@ -54,6 +57,15 @@ def result_list(items, count=False):
     if count:
         body['resultCount'] = len(items)
     return body
+
+
+def _is_jwk_action_without_slash(segments):
+    """``projects/{p}/jwks/generate`` or ``.../parse-from-...``: documented without the trailing slash."""
+    return len(segments) == 4 and segments[0] == 'projects' and segments[1] != '' and segments[2] == 'jwks' and segments[3] in JWK_ACTIONS
+
+
+def _is_jwk_list(segments):
+    return len(segments) == 4 and segments[0] == 'projects' and segments[2:] == ['jwks', '']
 
 
 def _blank(value):
@@ -103,6 +115,11 @@ class ApiOps:
         """``(Route, arguments)`` for the decoded segments after ``/apiops/``, or None. Literal routes first,
         so ``certificates/truststore/{env}/`` is never taken for a certificate named "truststore"."""
         count = len(segments)
+        if _is_jwk_action_without_slash(segments):
+            return Route(self.jwk_action, ('POST',), True), [segments[1], segments[3]]
+        if segments == ['projects', '', 'jwks', '']:
+            # The JWK list page documents this answer to a blank project name.
+            return Route(self.blank_project, ('GET', 'POST')), []
         if segments[:2] == ['auth', 'token'] and (count == 2 or (count == 3 and segments[2] == '')):
             return Route(self.issue_token, ('POST',)), []
         if segments[:1] == ['environments']:
@@ -133,6 +150,19 @@ class ApiOps:
                 return Route(self.keys, ('GET', 'POST'), True), [project]
             if len(rest) == 1:
                 return Route(self.key, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
+        elif resource == 'keystores':
+            if not rest:
+                return Route(self.keystores, ('GET', 'POST'), True), [project]
+            if len(rest) == 1:
+                return Route(self.keystore, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
+        elif resource == 'jwks':
+            if not rest:
+                return Route(self.jwks, ('GET', 'POST'), True), [project]
+            if len(rest) == 1:
+                # With the slash too (jwk_action_paths both): a POST is the action, other methods the JWK of that name.
+                if rest[0] in JWK_ACTIONS and request.method == 'POST' and self.store.switch('jwk_action_paths') == 'both':
+                    return Route(self.jwk_action, ('POST',), True), [project, rest[0]]
+                return Route(self.jwk, ('GET', 'PUT', 'DELETE'), True), [project, rest[0]]
         return None
 
     def dispatch(self):
@@ -147,7 +177,13 @@ class ApiOps:
         is_token_endpoint = segments[:2] == ['auth', 'token']
         g.read_write, g.admin = False, False
         if not is_token_endpoint:
-            g.read_write, g.admin = self.store.authenticate(bearer_token(request.environ), request.environ.get(ARRIVED_ENVIRON_KEY))
+            try:
+                g.read_write, g.admin = self.store.authenticate(bearer_token(request.environ), request.environ.get(ARRIVED_ENVIRON_KEY))
+            except ApiError as exc:
+                # The JWK list page documents its own answer to a bad token.
+                if exc.error == 'invalid_token' and request.method == 'GET' and _is_jwk_list(segments):
+                    raise ApiError(401, 'unauthorized_client', 'Invalid token', headers=exc.headers) from exc
+                raise
         matched = self._route(segments)
         if matched is None:
             raise not_found('No endpoint %s %s' % (request.method, path))
@@ -209,8 +245,8 @@ class ApiOps:
         return body
 
     def _update_query(self):
-        """The query of a certificate replace or key update. Only the parameters of this server's jwk_query variant
-        are read and checked; the others are ignored."""
+        """The query of a certificate replace, key update or keystore update. Only the parameters of this server's
+        jwk_query variant are read and checked; the others are ignored."""
         variant = self.store.switch('jwk_query')
         known = JWK_QUERY_PARAMETERS[variant]
         sent = {}
@@ -326,3 +362,56 @@ class ApiOps:
             return json_response(self.store.delete_key(project, name, deploy_failures=self._deploy_failures))
         query = self._update_query()
         return json_response(self.store.update_key(project, name, self._json_body(), query, deploy_failures=self._deploy_failures))
+
+    def keystores(self, method, project):
+        if method == 'GET':
+            return json_response(result_list(self.store.list_keystores(project)))
+        return json_response(self.store.create_keystore(project, self._json_body(), deploy_failures=self._deploy_failures))
+
+    def keystore(self, method, project, name):
+        if method == 'GET':
+            return json_response(result_list([self.store.get_keystore(project, name)]))
+        if method == 'DELETE':
+            return json_response(self.store.delete_keystore(project, name, deploy_failures=self._deploy_failures))
+        query = self._update_query()
+        return json_response(self.store.update_keystore(project, name, self._json_body(), query,
+                                                        deploy_failures=self._deploy_failures))
+
+    def blank_project(self, method):  # pylint: disable=unused-argument
+        raise bad_request('projectName value can not be empty!')
+
+    def jwks(self, method, project):
+        if method == 'GET':
+            return json_response(result_list(self.store.list_jwks(project)))
+        parsed = jwkrequest.read_create(self._json_body(), self._jwk_fields(), self._environment_by_id(project))
+        return self._add_parsed_jwk(project, parsed)
+
+    def jwk(self, method, project, name):
+        if method == 'GET':
+            return json_response(result_list([self.store.get_jwk(project, name)]))
+        if method == 'DELETE':
+            return json_response(self.store.delete_jwk(project, name, deploy_failures=self._deploy_failures))
+        return json_response(self.store.update_jwk(project, name, self._json_body(), deploy_failures=self._deploy_failures))
+
+    def jwk_action(self, method, project, action):  # pylint: disable=unused-argument
+        body = self._json_body()
+        if action == jwkrequest.GENERATE_ACTION:
+            generated = jwkrequest.read_generate(body, self._jwk_fields())
+            self.store.jwk_name_free(project, generated.name)
+            generated.generate()  # outside the store's lock: an RSA-4096 key takes a while
+            return json_response(self.store.add_generated_jwk(project, generated, deploy_failures=self._deploy_failures))
+        parsed = jwkrequest.read_parse(body, jwkrequest.PARSE_ACTIONS[action], self._jwk_fields(), self._environment_by_id(project))
+        return self._add_parsed_jwk(project, parsed)
+
+    def _jwk_fields(self):
+        return jwkrequest.JwkFields(self.store.switch('jwk_request'))
+
+    def _environment_by_id(self, project):
+        return functools.partial(self.store.environment_by_id, project)
+
+    def _add_parsed_jwk(self, project, parsed):
+        if parsed.url is not None:
+            self.store.jwk_name_free(project, parsed.name)
+            # Outside the store's lock: the URL may be this emulator's own.
+            jwkrequest.fetch_url(parsed)
+        return json_response(self.store.add_parsed_jwk(project, parsed, deploy_failures=self._deploy_failures))

@@ -40,7 +40,7 @@ class EmulatorControl:
     def reset(self, **settings):
         """Forget every object, request and fault; back to the start configuration. Optional: projects={name: [env, ...]},
         token_ttl, variant (a profile: default, strict) and the variant switches (omit_list_content, not_found_status,
-        key_list_shape, jwk_query, strict_accept)."""
+        key_list_shape, jwk_query, strict_accept, keystore_request, jwk_request, jwk_action_paths)."""
         return self._call('POST', 'reset', settings or None)
 
     def config(self, **settings):

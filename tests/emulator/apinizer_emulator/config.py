@@ -49,20 +49,21 @@ class EmulatorConfig:
     """Everything the emulator is started with. Tokens and passwords live only here and in memory.
 
     ``variant`` names a profile of the server variants (``default`` or ``strict``, see variants.py); each switch
-    given (``omit_list_content``, ``not_found_status``, ``key_list_shape``, ``jwk_query``, ``strict_accept``)
-    overrides the profile's side."""
+    given (``omit_list_content``, ``not_found_status``, ``key_list_shape``, ``jwk_query``, ``strict_accept``,
+    ``keystore_request``, ``jwk_request``, ``jwk_action_paths``) overrides the profile's side."""
 
     def __init__(self, projects=None, tokens=None, read_only_tokens=None, users=None, admin_project=DEFAULT_ADMIN_PROJECT,
                  omit_list_content=None, token_ttl=DEFAULT_TOKEN_TTL, tls_cert=None, tls_key=None, tls_client_ca=None,
                  host='127.0.0.1', port=0, log_requests=False, variant=None, not_found_status=None, key_list_shape=None,
-                 jwk_query=None, strict_accept=None):
+                 jwk_query=None, strict_accept=None, keystore_request=None, jwk_request=None, jwk_action_paths=None):
         self.projects = normalize_projects(projects)
         self.tokens = list(tokens or [])
         self.read_only_tokens = list(read_only_tokens or [])
         self.users = dict(users or {})
         self.admin_project = admin_project or DEFAULT_ADMIN_PROJECT
         switches = resolve(variant, omit_list_content=omit_list_content, not_found_status=not_found_status,
-                           key_list_shape=key_list_shape, jwk_query=jwk_query, strict_accept=strict_accept)
+                           key_list_shape=key_list_shape, jwk_query=jwk_query, strict_accept=strict_accept,
+                           keystore_request=keystore_request, jwk_request=jwk_request, jwk_action_paths=jwk_action_paths)
         self.variant = profile_name(switches)
         for name, value in switches.items():
             setattr(self, name, value)

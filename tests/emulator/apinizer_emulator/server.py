@@ -100,7 +100,8 @@ class EmulatorServer:
 
     Takes an EmulatorConfig, or its keyword arguments (projects, tokens, read_only_tokens, users,
     admin_project, token_ttl, tls_cert, tls_key, tls_client_ca, host, port, log_requests, variant and the variant
-    switches omit_list_content, not_found_status, key_list_shape, jwk_query, strict_accept), or both (the keywords
+    switches omit_list_content, not_found_status, key_list_shape, jwk_query, strict_accept, keystore_request,
+    jwk_request, jwk_action_paths), or both (the keywords
     override the config)."""
 
     def __init__(self, config=None, **settings):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The emulator's in-memory state: projects, environments, certificates, keys, tokens, request log.
+"""The emulator's in-memory state: projects, environments, certificates, keys, keystores, JWKs, tokens, request log.
 
 One re-entrant lock guards all of it; every public method takes it, so each API call is atomic.
 """
@@ -29,12 +29,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from . import jwk
 from .config import normalize_projects
 from .errors import ApiError, bad_request, validation_failed
 from .variants import profile_name, resolve
 from .x509util import api_date, load_private_key_pem
 
 KEY_TYPES = ('SECRET_KEY', 'PRIVATE_KEY', 'PUBLIC_KEY')
+KEYSTORE_TYPES = ('JKS', 'PKCS12')
+# How messages name the objects a JWK can be parsed from.
+SOURCE_LABELS = {'certificate': 'Certificate', 'key': 'Key', 'keystore': 'Keystore'}
 # Stable ids: the same environment or project name always gets the same id, across resets and restarts.
 ID_NAMESPACE = uuid.UUID('6f1c3f0e-2d4b-4c55-9a57-4170696e697a')
 REQUEST_LOG_LIMIT = 10000
@@ -43,6 +47,11 @@ REQUEST_LOG_LIMIT = 10000
 def stable_id(kind, name):
     """A 24-hex-digit id (the shape of a MongoDB ObjectId, as Apinizer uses) derived from a name."""
     return uuid.uuid5(ID_NAMESPACE, kind + ':' + name).hex[:24]
+
+
+def object_id():
+    """The opaque id of one stored object (a JWK's sourceId names its source by it); a new object gets a new id."""
+    return secrets.token_hex(12)
 
 
 def utc_now_iso():
@@ -61,6 +70,11 @@ class KeyVault:
         nonce = os.urandom(self.NONCE_BYTES)
         return base64.b64encode(nonce + self._aead.encrypt(nonce, plaintext, None)).decode('ascii')
 
+    def decrypt(self, encrypted):
+        """What encrypt() was given (the emulator reads a key's content back to parse a JWK from it)."""
+        raw = base64.b64decode(encrypted)
+        return self._aead.decrypt(raw[:self.NONCE_BYTES], raw[self.NONCE_BYTES:], None)
+
 
 class CertificateRecord:
     def __init__(self, name, description, alias, environments, parsed):
@@ -69,6 +83,7 @@ class CertificateRecord:
         self.alias = alias
         self.environments = list(environments)
         self.parsed = parsed
+        self.id = object_id()
         # Environments the certificate is stored in but whose last deployment of it failed.
         self.failed_environments = set()
 
@@ -87,8 +102,50 @@ class KeyRecord:
         self.description = description
         self.key_type = key_type
         self.entries = list(entries)
+        self.id = object_id()
         # Environments the key is stored in but whose last deployment of it failed.
         self.failed_environments = set()
+
+
+class KeystoreEntry:
+    def __init__(self, environment, keystore_type, data, password, alias):
+        self.environment = environment
+        self.keystore_type = keystore_type
+        self.data = data
+        # Never returned by the API or the state; only parse-from-keystore opens the file with it.
+        self.password = password
+        self.alias = alias
+
+
+class KeystoreRecord:
+    def __init__(self, name, description, entries):
+        self.name = name
+        self.description = description
+        self.entries = list(entries)
+        self.id = object_id()
+        # Environments the keystore is stored in but whose last deployment of it failed.
+        self.failed_environments = set()
+
+
+class JwkRecord:
+    def __init__(self, name, description, source_type, material, kid, source_id=None, source_url=None, source=None,
+                 options=None):
+        self.name = name
+        self.description = description
+        self.source_type = source_type
+        self.material = material
+        self.kid = kid
+        self.source_id = source_id
+        self.source_url = source_url
+        self.source = source
+        # The request's options that no response carries (use, algorithm, generate and URL options): stored only.
+        self.options = dict(options or {})
+        self.failed_environments = set()
+
+    def detach(self):
+        self.source_id = None
+        self.source_url = None
+        self.source = None
 
 
 class Project:
@@ -98,6 +155,8 @@ class Project:
         self.environments = list(environments)
         self.certificates = collections.OrderedDict()
         self.keys = collections.OrderedDict()
+        self.keystores = collections.OrderedDict()
+        self.jwks = collections.OrderedDict()
         self.replace_queries = []
 
 
@@ -145,6 +204,11 @@ def deployment_report(environment_names, failures, undeploy=False):
     else:
         message = '%sment completed successfully' % word
     return {'success': True, 'deploymentResult': {'success': not failed, 'message': message, 'environmentResults': results}}
+
+
+def _blank_field(value):
+    """A required JSON string that is missing, not a string, or white space only."""
+    return not isinstance(value, str) or not value.strip()
 
 
 def no_failures(environment_names):  # pylint: disable=unused-argument
@@ -435,16 +499,22 @@ class Store:
 
         ``create_failure`` is a callable returning an error description when the create half must fail."""
         with self.lock:
-            self._certificate(project, name)
+            old = self._certificate(project, name)
             self._check_environments(project, environments)
             self._record_query(project, 'certificate', name, query)
             del project.certificates[name]
             description_of_failure = create_failure() if create_failure is not None else None
             if description_of_failure:
+                self._follow_source(project, old.id, None, None)  # the old certificate is gone, as on a delete
                 raise ApiError(500, 'internal_error', description_of_failure)
             # Checked after the delete, so the certificate may keep its own alias; a clash leaves the old one deleted.
-            self._check_alias_free(alias, environments)
+            try:
+                self._check_alias_free(alias, environments)
+            except ApiError:
+                self._follow_source(project, old.id, None, None)
+                raise
             record = CertificateRecord(name, description, alias, environments, parsed)
+            self._follow_source(project, old.id, record, query.jwk_update_action)
             return self._deploy_certificate(project, record, deploy_failures)
 
     def delete_certificate(self, project, name, deploy_failures=no_failures):
@@ -452,6 +522,7 @@ class Store:
             record = self._certificate(project, name)
             failures = deploy_failures(record.environments)
             del project.certificates[name]
+            self._follow_source(project, record.id, None, None)
             return deployment_report(record.environments, failures, undeploy=True)
 
     def export_certificate(self, project, name):
@@ -592,9 +663,11 @@ class Store:
                 body['description'] if body.get('description') is not None else record.description,
                 body['keyType'] if body.get('keyType') is not None else record.key_type,
                 entries)
+            updated.id = record.id  # the same key, updated: its JWKs keep naming it
             # Keep the key's place in the list; a rename re-inserts it under the new name.
             if updated.name != name:
                 del project.keys[name]
+            self._follow_source(project, record.id, updated, query.jwk_update_action)
             return self._deploy_key(project, updated, deploy_failures)
 
     def delete_key(self, project, name, deploy_failures=no_failures):
@@ -603,12 +676,318 @@ class Store:
             names = [entry.environment for entry in record.entries]
             failures = deploy_failures(names)
             del project.keys[name]
+            self._follow_source(project, record.id, None, None)
             return deployment_report(names, failures, undeploy=True)
+
+    # ---- keystores -----------------------------------------------------------------------------
+
+    def _keystore_fields(self):
+        """The entry fields this server's keystore_request variant reads: (environment field, type field, whether it
+        reads password and alias)."""
+        variant = self.switches['keystore_request']
+        if variant == 'newer':
+            return 'environmentName', 'keyStoreType', True
+        return ('environmentName' if variant == 'older' else 'environmentId'), 'type', False
+
+    def environment_by_id(self, project, environment_id):
+        """The name of the project's environment with this id (the oldest requests name environments by id)."""
+        with self.lock:
+            for name in project.environments:
+                if stable_id('environment', name) == environment_id:
+                    return name
+        raise bad_request('Environment (id: %s) is not found!' % environment_id)
+
+    def _keystore_entries(self, project, raw_entries):
+        """Validated keystore entries. The file is checked to be base64 and never opened (apinizer-api.md)."""
+        if not isinstance(raw_entries, list) or not raw_entries:
+            raise bad_request('keyStoreEnvironmentList value can not be empty!')
+        environment_field, type_field, with_password = self._keystore_fields()
+        entries, seen = [], set()
+        for raw in raw_entries:
+            if not isinstance(raw, dict):
+                raise bad_request('keyStoreEnvironmentList entries must be objects!', error='invalid_parameter')
+            environment = raw.get(environment_field)
+            if _blank_field(environment):
+                raise bad_request('%s value can not be empty!' % environment_field)
+            if environment_field == 'environmentId':
+                environment = self.environment_by_id(project, environment)
+            if environment in seen:
+                raise validation_failed('keyStoreEnvironmentList', 'Environment (name: %s) is listed more than once!' % environment)
+            seen.add(environment)
+            file_text = raw.get('file')
+            if _blank_field(file_text):
+                raise bad_request('file value can not be empty!')
+            password, alias = None, None
+            if with_password:
+                password = raw.get('password')
+                if _blank_field(password):
+                    raise bad_request('password value can not be empty!')
+                alias = raw.get('alias')
+                if alias is not None and not isinstance(alias, str):
+                    raise bad_request('alias must be a string!', error='invalid_parameter')
+            keystore_type = raw.get(type_field)
+            if keystore_type is None and type_field == 'keyStoreType':
+                keystore_type = raw.get('type')  # the newer request also takes the older name
+            if _blank_field(keystore_type):
+                raise bad_request('%s value can not be empty!' % type_field)
+            if keystore_type not in KEYSTORE_TYPES:
+                raise bad_request('Keystore type (%s) is not supported!' % keystore_type)
+            try:
+                data = base64.b64decode(file_text.encode('ascii'), validate=True)
+            except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+                raise validation_failed('file', 'file of environment (name: %s) is not valid base64!' % environment) from exc
+            entries.append(KeystoreEntry(environment, keystore_type, data, password, alias))
+        self._check_environments(project, [entry.environment for entry in entries])
+        return entries
+
+    @staticmethod
+    def keystore_json(project, record):
+        """A keystore as list and get answer it: exactly the documented fields, never the password or alias."""
+        return collections.OrderedDict([
+            ('name', record.name), ('description', record.description), ('projectId', project.id),
+            ('keyStoreEnvironmentList', [collections.OrderedDict([
+                ('environmentName', entry.environment), ('type', entry.keystore_type),
+                ('file', base64.b64encode(entry.data).decode('ascii'))]) for entry in record.entries])])
+
+    def list_keystores(self, project):
+        with self.lock:
+            return [self.keystore_json(project, record) for record in project.keystores.values()]
+
+    def _keystore(self, project, name):
+        record = project.keystores.get(name)
+        if record is None:
+            raise bad_request('Keystore (name: %s) is not found!' % name)
+        return record
+
+    def get_keystore(self, project, name):
+        with self.lock:
+            return self.keystore_json(project, self._keystore(project, name))
+
+    def _deploy_keystore(self, project, record, deploy_failures):
+        names = [entry.environment for entry in record.entries]
+        failures = deploy_failures(names)
+        record.failed_environments = set(failures)
+        project.keystores[record.name] = record
+        return deployment_report(names, failures)
+
+    def create_keystore(self, project, body, deploy_failures=no_failures):
+        with self.lock:
+            name = body.get('name')
+            if _blank_field(name):
+                raise bad_request('name value can not be empty!')
+            self._check_description(body.get('description'))
+            entries = self._keystore_entries(project, body.get('keyStoreEnvironmentList'))
+            if name in project.keystores:
+                raise bad_request('Keystore (name: %s) is already exist! Try update operation if want to change its value.' % name)
+            record = KeystoreRecord(name, body.get('description') or '', entries)
+            return self._deploy_keystore(project, record, deploy_failures)
+
+    def update_keystore(self, project, name, body, query, deploy_failures=no_failures):
+        with self.lock:
+            record = self._keystore(project, name)
+            new_name = body.get('name')
+            if new_name is not None and _blank_field(new_name):
+                raise bad_request('name value can not be empty!')
+            if new_name is not None and new_name != name and new_name in project.keystores:
+                raise bad_request('Keystore (name: %s) is already exist!' % new_name)
+            self._check_description(body.get('description'))
+            if body.get('keyStoreEnvironmentList') is not None:
+                record.entries = self._keystore_entries(project, body['keyStoreEnvironmentList'])
+            if body.get('description') is not None:
+                record.description = body['description']
+            self._record_query(project, 'keystore', name, query)
+            if new_name is not None and new_name != name:
+                del project.keystores[name]
+                record.name = new_name
+            self._follow_source(project, record.id, record, query.jwk_update_action)
+            return self._deploy_keystore(project, record, deploy_failures)
+
+    def delete_keystore(self, project, name, deploy_failures=no_failures):
+        with self.lock:
+            record = self._keystore(project, name)
+            names = [entry.environment for entry in record.entries]
+            failures = deploy_failures(names)
+            del project.keystores[name]
+            self._follow_source(project, record.id, None, None)
+            return deployment_report(names, failures, undeploy=True)
+
+    # ---- JWKs ----------------------------------------------------------------------------------
+
+    def _follow_source(self, project, old_id, source, action):
+        """What a write of a certificate, key or keystore does to the JWKs parsed from it (``old_id``): UPDATE
+        re-parses each from ``source`` (the new object) as it was first parsed, or nullifies it when that is no
+        longer possible; anything else (NULLIFY, the older false, no parameter, a delete) nullifies. ALL_PROJECTS
+        acts as SAME_PROJECT: a JWK can name a source only in its own project."""
+        for record in project.jwks.values():
+            if record.source_id != old_id:
+                continue
+            if action == 'UPDATE' and source is not None:
+                try:
+                    material = self._source_material(record.source.kind, source, record.source.environment, record.source.alias)
+                except ApiError:
+                    material = None
+                # A key's JWK keeps its sourceType: a key that changed its keyType cannot be followed.
+                same_kind = record.source.kind != 'key' or source.key_type == record.source_type
+                if material is not None and same_kind and record.source.refusal(material.type) is None:
+                    record.material, record.source_id = material, source.id
+                    continue
+            record.detach()
+
+    def _source_material(self, kind, source, environment, alias=None):
+        """The JWK material of a certificate's, key's or keystore's entry for one environment (400 when it cannot
+        be had)."""
+        label = SOURCE_LABELS[kind]
+        if kind == 'certificate':
+            if environment not in source.environments:
+                raise bad_request('Certificate (name: %s) is not deployed to environment (%s)!' % (source.name, environment))
+            key = source.parsed.public_key
+        else:
+            entries = [entry for entry in source.entries if entry.environment == environment]
+            if not entries:
+                raise bad_request('%s (name: %s) is not deployed to environment (%s)!' % (label, source.name, environment))
+            key = self._key_of_entry(kind, source, entries[0], alias)
+        try:
+            return jwk.from_key(key)
+        except jwk.JwkError as exc:
+            raise bad_request('%s (name: %s) could not be read: %s' % (label, source.name, exc)) from exc
+
+    def _key_of_entry(self, kind, source, entry, alias):
+        if kind == 'keystore':
+            try:
+                return jwk.keystore_entry(entry.data, entry.keystore_type, entry.password, alias)
+            except jwk.AliasError as exc:
+                raise bad_request('Alias (%s) is not found in keystore (name: %s)!' % (alias, source.name)) from exc
+            except jwk.JwkError as exc:
+                raise bad_request('Keystore (name: %s) could not be read: %s' % (source.name, exc)) from exc
+        if entry.encrypted_content is None:
+            raise bad_request('Key (name: %s) has no content in environment (%s)!' % (source.name, entry.environment))
+        plaintext = self._vault.decrypt(entry.encrypted_content)
+        try:
+            if source.key_type == 'PRIVATE_KEY':
+                return load_private_key_pem(plaintext)
+            return serialization.load_pem_public_key(plaintext)
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            # Only after an update that changed just the keyType (its content is not checked then).
+            raise bad_request('Key (name: %s) could not be read: not a PEM %s' % (source.name, source.key_type)) from exc
+
+    def jwk_json(self, project, record, with_material):
+        """A JWK as the list (no material) or the get (all of it, private members included) answers it."""
+        body = collections.OrderedDict([
+            ('name', record.name), ('description', record.description), ('projectId', project.id),
+            ('sourceType', record.source_type), ('sourceId', record.source_id), ('sourceUrl', record.source_url),
+            ('type', record.material.type), ('kid', record.kid)])
+        if with_material:
+            body[record.material.type.lower()] = dict(record.material.members)
+        return body
+
+    def list_jwks(self, project):
+        with self.lock:
+            return [self.jwk_json(project, record, with_material=False) for record in project.jwks.values()]
+
+    def _jwk(self, project, name):
+        record = project.jwks.get(name)
+        if record is None:
+            raise bad_request('JWK (name: %s) is not found!' % name)
+        return record
+
+    def get_jwk(self, project, name):
+        with self.lock:
+            return self.jwk_json(project, self._jwk(project, name), with_material=True)
+
+    def _deploy_jwk(self, project, record, deploy_failures):
+        # A JWK has no environment list: it goes to every environment of the project.
+        failures = deploy_failures(project.environments)
+        record.failed_environments = set(failures)
+        project.jwks[record.name] = record
+        return deployment_report(project.environments, failures)
+
+    def _check_jwk_name_free(self, project, name):
+        if name in project.jwks:
+            raise bad_request('JWK (name: %s) is already exist! Try update operation if want to change its value.' % name)
+
+    def jwk_name_free(self, project, name):
+        with self.lock:
+            self._check_jwk_name_free(project, name)
+
+    def add_parsed_jwk(self, project, parsed, deploy_failures=no_failures):
+        """Store a JWK from a create or parse request (jwkrequest.ParseRequest): the material of a named source is
+        read here; a URL's was fetched before, outside the lock."""
+        with self.lock:
+            self._check_jwk_name_free(project, parsed.name)
+            material, source_id = parsed.material, None
+            if parsed.source is not None:
+                environment = parsed.source.environment
+                if environment not in project.environments:
+                    raise bad_request('Environment (name: %s) is not found!' % environment)
+                source = self._jwk_source_object(project, parsed)
+                material = self._source_material(parsed.source.kind, source, environment, parsed.source.alias)
+                refusal = parsed.source.refusal(material.type)
+                if refusal:
+                    raise bad_request(refusal)
+                source_id = source.id
+            record = JwkRecord(parsed.name, parsed.description, parsed.source_type, material, parsed.kid, source_id=source_id,
+                               source_url=parsed.url, source=parsed.source, options=parsed.options)
+            return self._deploy_jwk(project, record, deploy_failures)
+
+    def _jwk_source_object(self, project, parsed):
+        """The certificate, key or keystore a parse request names; a key must be of the sourceType asked for."""
+        kind, name = parsed.source.kind, parsed.source.name
+        if kind == 'certificate':
+            source = project.certificates.get(name)
+        elif kind == 'key':
+            source = project.keys.get(name)
+        else:
+            source = project.keystores.get(name)
+        if source is None:
+            raise bad_request('%s (name: %s) is not found!' % (SOURCE_LABELS[kind], name))
+        if kind == 'key':
+            if source.key_type == 'SECRET_KEY':
+                raise bad_request('Key (name: %s) is not a public or private key!' % name)
+            if parsed.source_type is None:
+                parsed.source_type = source.key_type
+            elif parsed.source_type != source.key_type:
+                raise bad_request('Key (name: %s) is not a %s!' % (name, parsed.source_type))
+        return source
+
+    def add_generated_jwk(self, project, generated, deploy_failures=no_failures):
+        with self.lock:
+            self._check_jwk_name_free(project, generated.name)
+            record = JwkRecord(generated.name, generated.description, 'GENERATE', generated.material, generated.kid,
+                               options=generated.options)
+            return self._deploy_jwk(project, record, deploy_failures)
+
+    def update_jwk(self, project, name, body, deploy_failures=no_failures):
+        """Only the name and description change; the JWK is detached from its source whatever the body holds."""
+        with self.lock:
+            record = project.jwks.get(name)
+            if record is None:
+                raise bad_request('JWK (name: %s) is not found! Try create operation.' % name)
+            new_name = body.get('name')
+            if new_name is not None and _blank_field(new_name):
+                raise bad_request('JWK name can not be empty!')
+            if new_name is not None and new_name != name and new_name in project.jwks:
+                raise bad_request('JWK (name: %s) is already exist!' % new_name)
+            self._check_description(body.get('description'))
+            if body.get('description') is not None:
+                record.description = body['description']
+            if new_name is not None and new_name != name:
+                del project.jwks[name]
+                record.name = new_name
+            record.detach()
+            return self._deploy_jwk(project, record, deploy_failures)
+
+    def delete_jwk(self, project, name, deploy_failures=no_failures):
+        with self.lock:
+            self._jwk(project, name)
+            failures = deploy_failures(project.environments)
+            del project.jwks[name]
+            return deployment_report(project.environments, failures, undeploy=True)
 
     # ---- what tests assert on ------------------------------------------------------------------
 
     def state(self):
-        """Every project's objects, without key material (only a SHA-256 of what was sent)."""
+        """Every project's objects, without key material, keystore files or passwords (only a SHA-256 of what was
+        sent)."""
         with self.lock:
             projects = collections.OrderedDict()
             for project in self.projects.values():
@@ -616,6 +995,7 @@ class Store:
                     'id': project.id,
                     'environments': list(project.environments),
                     'certificates': [{
+                        'id': record.id,
                         'name': record.name,
                         'description': record.description,
                         'alias': record.alias,
@@ -627,6 +1007,7 @@ class Store:
                         'failed_environments': sorted(record.failed_environments),
                     } for record in sorted(project.certificates.values(), key=lambda item: item.name)],
                     'keys': [{
+                        'id': record.id,
                         'name': record.name,
                         'description': record.description,
                         'key_type': record.key_type,
@@ -637,6 +1018,30 @@ class Store:
                         } for entry in sorted(record.entries, key=lambda item: item.environment)],
                         'failed_environments': sorted(record.failed_environments),
                     } for record in sorted(project.keys.values(), key=lambda item: item.name)],
+                    'keystores': [{
+                        'id': record.id,
+                        'name': record.name,
+                        'description': record.description,
+                        'environments': [{
+                            'name': entry.environment,
+                            'type': entry.keystore_type,
+                            'alias': entry.alias,
+                            'file_sha256': hashlib.sha256(entry.data).hexdigest(),
+                            'password_given': entry.password is not None,
+                        } for entry in sorted(record.entries, key=lambda item: item.environment)],
+                        'failed_environments': sorted(record.failed_environments),
+                    } for record in sorted(project.keystores.values(), key=lambda item: item.name)],
+                    'jwks': [{
+                        'name': record.name,
+                        'description': record.description,
+                        'source_type': record.source_type,
+                        'source_id': record.source_id,
+                        'type': record.material.type,
+                        'kid': record.kid,
+                        'private': any(member in record.material.members for member in jwk.MEMBERS[record.material.type][1]),
+                        'options': dict(record.options),
+                        'failed_environments': sorted(record.failed_environments),
+                    } for record in sorted(project.jwks.values(), key=lambda item: item.name)],
                     'replace_queries': [dict(item) for item in project.replace_queries],
                 }
             return {'projects': projects, 'environment_ids': collections.OrderedDict(

@@ -20,7 +20,7 @@ Unless given, a certificate is valid from one day ago for ``days`` days (365), s
 real clock sees it as valid; pass ``not_before``/``not_after`` for fixed dates.
 
 Bytes: ``cert_pem``, ``cert_der``, ``key_pem`` (PKCS#8); text (str): ``cert_text``, ``key_text()``,
-``public_key_text()``.
+``public_key_text()``. Keystore files (bytes): ``pkcs12_keystore()`` and ``jks_keystore()`` (trusted certificates only).
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import struct
 from collections import namedtuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 UTC = datetime.timezone.utc
@@ -282,3 +284,39 @@ def pem_bundle(*items):
             item = item.public_bytes(serialization.Encoding.PEM)
         parts.append(item.decode('ascii') if isinstance(item, bytes) else item)
     return ''.join(parts)
+
+
+# --- keystore files ---------------------------------------------------------------------------------------------------
+
+def pkcs12_keystore(password, key_entry=None, alias='my-alias', trusted=None):
+    """A PKCS#12 file (bytes) protected by ``password`` (str; None for none): the key entry ``key_entry`` (an Issued:
+    its key and certificate, friendly name ``alias``) and the certificate entries ``trusted`` ({friendly name: Issued})."""
+    cas = [pkcs12.PKCS12Certificate(issued.certificate, name.encode('utf-8')) for name, issued in (trusted or {}).items()]
+    if password is None:
+        encryption = serialization.NoEncryption()
+    else:
+        encryption = serialization.BestAvailableEncryption(password.encode('utf-8'))
+    return pkcs12.serialize_key_and_certificates(
+        alias.encode('utf-8') if key_entry is not None else None, key_entry.key if key_entry is not None else None,
+        key_entry.certificate if key_entry is not None else None, cas or None, encryption)
+
+
+JKS_MAGIC = 0xFEEDFEED
+JKS_TRUSTED_CERTIFICATE_TAG = 2
+
+
+def _java_utf(text):
+    data = text.encode('utf-8')
+    return struct.pack('>H', len(data)) + data
+
+
+def jks_keystore(password, trusted):
+    """A Java KeyStore file (JKS, version 2, bytes) of trusted certificate entries ``trusted`` ({alias: Issued}), with
+    the integrity digest that ``password`` gives (SHA-1 over the UTF-16BE password, "Mighty Aphrodite" and the body)."""
+    body = struct.pack('>III', JKS_MAGIC, 2, len(trusted))
+    for alias, issued in trusted.items():
+        der = issued.cert_der
+        body += (struct.pack('>I', JKS_TRUSTED_CERTIFICATE_TAG) + _java_utf(alias) + struct.pack('>Q', 0)
+                 + _java_utf('X.509') + struct.pack('>I', len(der)) + der)
+    digest = hashlib.sha1(password.encode('utf-16-be') + b'Mighty Aphrodite' + body).digest()
+    return body + digest

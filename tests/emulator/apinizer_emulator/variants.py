@@ -26,6 +26,15 @@ SWITCHES = collections.OrderedDict([
     ('jwk_query', ('newer', 'older', ('newer', 'older', 'oldest'))),
     # 406 when the request's Accept does not admit the media type the endpoint answers.
     ('strict_accept', (False, True, (False, True))),
+    # The keystore request: keyStoreType, password and alias per entry (newer); type and no password or alias (older);
+    # environmentId in place of environmentName (the oldest request).
+    ('keystore_request', ('newer', 'older', ('newer', 'older', 'oldest'))),
+    # The JWK create, parse and generate bodies: environmentName, useType SIGNATURE/ENCRYPTION, algorithm, curveType
+    # (newer); environmentId, SIGN/ENCRYPT, keystoreAlgorithm, crv and no kid (older).
+    ('jwk_request', ('newer', 'older', ('newer', 'older'))),
+    # The JWK generate and parse paths: documented without a trailing slash; the emulator also answers them with one
+    # (both), or only as documented (documented).
+    ('jwk_action_paths', ('both', 'documented', ('both', 'documented'))),
 ])
 
 PROFILES = collections.OrderedDict([

@@ -44,6 +44,7 @@ class ParsedCertificate:
         self.subject_dn = java_style_dn(certificate.subject)
         self.not_before = _utc(certificate, 'not_valid_before')
         self.not_after = _utc(certificate, 'not_valid_after')
+        self.public_key = certificate.public_key()
 
 
 def _utc(certificate, attribute):

@@ -11,6 +11,7 @@ import base64
 import datetime
 import hashlib
 import json
+import re
 import threading
 
 import pytest
@@ -89,9 +90,14 @@ def test_state_shape(api, example_cert):
     assert certificate['environments'] == ['production', 'staging'] and certificate['failed_environments'] == []
     assert certificate['subject'] == 'CN=example.com, O=Example Inc, C=US'
     assert certificate['not_after'].endswith('Z') and len(certificate['sha1_thumbprint']) == 40
-    assert demo['keys'] == [{'name': 'k1', 'description': 'd', 'key_type': 'SECRET_KEY', 'environments': [
-        {'name': 'production', 'alias': 'a', 'content_sha256': hashlib.sha256(SECRET).hexdigest()}],
-        'failed_environments': []}]
+    # Each object's id is what a JWK's sourceId names it by: 24 hex digits, new for each object.
+    assert re.fullmatch('[0-9a-f]{24}', certificate['id']) and re.fullmatch('[0-9a-f]{24}', demo['keys'][0]['id'])
+    assert certificate['id'] != demo['keys'][0]['id']
+    assert demo['keys'] == [{'id': demo['keys'][0]['id'], 'name': 'k1', 'description': 'd', 'key_type': 'SECRET_KEY',
+                             'environments': [{'name': 'production', 'alias': 'a',
+                                               'content_sha256': hashlib.sha256(SECRET).hexdigest()}],
+                             'failed_environments': []}]
+    assert demo['keystores'] == [] and demo['jwks'] == []
 
 
 def test_reset_reconfigures_projects_and_then_returns_to_the_start(api, example_cert):

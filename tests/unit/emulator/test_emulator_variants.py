@@ -27,7 +27,7 @@ KEYS = '/apiops/projects/demo/keys/'
 SECRET = b'0123456789abcdef'
 EMULATOR_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', 'emulator'))
 STRICT = {'omit_list_content': True, 'not_found_status': 404, 'key_list_shape': 'older', 'jwk_query': 'older',
-          'strict_accept': True}
+          'strict_accept': True, 'keystore_request': 'older', 'jwk_request': 'older', 'jwk_action_paths': 'documented'}
 
 
 def _switches(settings):
@@ -86,7 +86,9 @@ def test_command_line_flags_build_the_config():
     assert config('--variant', 'strict', '--no-strict-accept', '--jwk-query', 'oldest').switches == dict(
         STRICT, strict_accept=False, jwk_query='oldest')
     assert config('--omit-list-content', '--not-found-status', '404', '--key-list-shape', 'older', '--jwk-query', 'older',
-                  '--strict-accept').switches == STRICT
+                  '--strict-accept', '--keystore-request', 'older', '--jwk-request', 'older', '--jwk-action-paths',
+                  'documented').switches == STRICT
+    assert config('--keystore-request', 'oldest').switches == dict(PROFILES['default'], keystore_request='oldest')
     with pytest.raises(SystemExit):
         build_parser().parse_args(['--not-found-status', '410'])
 
