@@ -573,7 +573,7 @@ def failure_message(applied, bundles, done):
 
 def prune_problems(params):
     """Why the prune options cannot be used as given: [] or messages naming the option and the fix."""
-    if params['prune_match'] is None and not params['prune']:
+    if not params['prune'] and not params['prune_match']:  # the role passes '' when unset
         return []
     try:
         _bundles.prune_pattern(params['prune_match'])

@@ -244,6 +244,14 @@ def test_prune_options_are_refused_before_any_request_naming_the_option_and_the_
     without_match, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, prune=True))
     assert without_match.failed and server.calls == []
     assert without_match.result['msg'] == 'prune is True but all of the following are missing: prune_match'
+    # The role passes prune_match '' when unset.
+    empty_match, server = run_module(apinizer_bundle, dict(PRUNE, prune_match=''))
+    assert empty_match.failed and server.calls == []
+    assert empty_match.result['msg'].startswith('prune_match (role apinizer_deploy: apinizer_deploy_prune_match) is '
+                                                'empty; give a regular expression')
+    unused, server = run_module(apinizer_bundle, dict(PRUNE, prune=False, prune_match=''), CONVERGED)
+    assert not unused.failed and unused.result['pruned'] == [] and server.writes == []
+    assert not unused.result['summary_lines'][-1].startswith('prune')
     bad, server = run_module(apinizer_bundle, dict(PRUNE, prune_match='api-(old'))
     assert bad.failed and server.calls == []
     assert bad.result['msg'] == ("prune_match (role apinizer_deploy: apinizer_deploy_prune_match) 'api-(old' is not a "
