@@ -290,9 +290,8 @@ def prune_group(name):
     return PRUNE_GROUP_PREFIX + name
 
 
-def pruned_name(group):
-    """The name a prune group deletes, or None for a bundle's group."""
-    return group[len(PRUNE_GROUP_PREFIX):] if group.startswith(PRUNE_GROUP_PREFIX) else None
+def is_prune_group(group):
+    return group.startswith(PRUNE_GROUP_PREFIX)
 
 
 def prune_pattern(text):

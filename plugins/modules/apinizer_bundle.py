@@ -528,7 +528,7 @@ def prune_line(pattern, outcomes, changes, check_mode):
     """The summary line of the pruning: each object deleted (outcomes: those of the prune changes), those a
     failure kept from being processed, or nothing."""
     done = set(o.change.key for o in outcomes)
-    not_processed = [c for c in changes if _bundles.pruned_name(c.group) is not None and c.key not in done]
+    not_processed = [c for c in changes if _bundles.is_prune_group(c.group) and c.key not in done]
     parts = [resource_line(r, check_mode) for r in resources_of(outcomes)]
     if not_processed:
         parts.append('not processed: %s' % ', '.join(change.label.lower() for change in not_processed))
@@ -552,7 +552,7 @@ def redeploy_bundles(applied):
 
 
 def group_label(group):
-    return 'bundle %s' % group if _bundles.pruned_name(group) is None else 'prune'
+    return 'prune' if _bundles.is_prune_group(group) else 'bundle %s' % group
 
 
 def failure_message(applied, bundles, done):
@@ -627,7 +627,7 @@ def applied_result(module, names, bundles, changes, applied):
     pruning = []
     summary = dict((action, 0) for action in ACTIONS)
     for outcome in applied.outcomes:
-        if _bundles.pruned_name(outcome.change.group) is None:
+        if not _bundles.is_prune_group(outcome.change.group):
             by_bundle[outcome.change.group].append(outcome)
         else:
             pruning.append(outcome)
