@@ -673,10 +673,12 @@ def apply_bundles(module):
                     force_bundles=[], pruned=[],
                     summary_lines=summary_lines(project, names, dict((e['name'], e) for e in entries), zero, False,
                                                 module.check_mode, True))
-    server = _server.ServerState.read(client, project, key_names=names)
+    pattern = _bundles.prune_pattern(params['prune_match']) if params['prune'] else None
+    # The keys prune may delete are read by name too, so that their diffs name the environments.
+    server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None)
     changes = _bundles.plan(bundles, server, project)
-    if params['prune']:
-        changes += _bundles.plan_prune(bundles, server, project, _bundles.prune_pattern(params['prune_match']))
+    if pattern:
+        changes += _bundles.plan_prune(bundles, server, project, pattern)
     applied = apply_or_predict(module, client, changes, parallel=params['parallel'])
     return applied_result(module, names, bundles, changes, applied)
 
