@@ -10,7 +10,8 @@
 request, for all bundles), plan() decides every change of every bundle: chain certificates, then the leaf, then
 the key that follows it. Pure: no I/O.
 
-Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>."""
+Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>.
+plan_prune() deletes what no bundle of the run declares, among the names a pattern matches."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -263,15 +264,68 @@ def plan(bundles, server, project):
 
 
 def _plan_absent(bundle, server, project):
+    return _plan_deletes(bundle['name'], [bundle['name']] + server.chain_names(bundle['name']), server, project)
+
+
+def _plan_deletes(key_name, certificate_names, server, project):
+    """Delete the key key_name first, then the certificates, in order, each after the deletes before it; only
+    what the server holds."""
     certificate_options = _certificates.CertificateOptions(project, state='absent')
     changes = []
-    if bundle['name'] in server.keys:
-        changes.append(_keys.plan(_keys.absent(bundle['name']), server.keys[bundle['name']],
+    if key_name in server.keys:
+        changes.append(_keys.plan(_keys.absent(key_name), server.keys[key_name],
                                   _keys.KeyOptions(project, state='absent')))
-    for name in [bundle['name']] + server.chain_names(bundle['name']):
+    for name in certificate_names:
         if name in server.certificates:
             change = _certificates.plan(_certificates.absent(name), server.certificates[name], certificate_options)
             changes.append(change._replace(depends_on=tuple(c.key for c in changes)))
+    return changes
+
+
+PRUNE_GROUP_PREFIX = 'prune:'
+
+
+def prune_group(name):
+    """The group of the deletes that prune name. Bundle names hold no ':', so it is never a bundle's group."""
+    return PRUNE_GROUP_PREFIX + name
+
+
+def is_prune_group(group):
+    return group.startswith(PRUNE_GROUP_PREFIX)
+
+
+def prune_pattern(text):
+    """prune_match compiled; refuses an empty or invalid pattern, naming the option and the fix."""
+    if not text:
+        raise InvalidInput('prune_match (role apinizer_deploy: apinizer_deploy_prune_match) is empty; give a regular '
+                           'expression that the whole name of every certificate and key to prune matches, for example '
+                           '"payments-.*".')
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise InvalidInput('prune_match (role apinizer_deploy: apinizer_deploy_prune_match) %r is not a valid Python '
+                           'regular expression: %s; fix the pattern (it must match the whole name).' % (text, exc))
+
+
+def plan_prune(bundles, server, project, pattern):
+    """Delete every certificate and key whose whole name pattern matches (re fullmatch) and that no bundle of the
+    run declares: a bundle declares its name and every <name>-chain-N (an absent bundle too: its own plan deletes
+    them, and a present one deletes the chain certificates it no longer has). Per name, the key before the
+    certificate, in a group of its own; names in sorted order. One pass over the bundles and one over the
+    server's objects."""
+    declared = set(bundle['name'] for bundle in bundles)
+
+    def wanted_gone(name):
+        if name in declared or not pattern.fullmatch(name):
+            return False
+        chain = CHAIN_NAME_RE.match(name)
+        return not (chain and chain.group(1) in declared)
+
+    names = sorted(name for name in set(server.certificates) | set(server.keys) if wanted_gone(name))
+    changes = []
+    for name in names:
+        changes.extend(change._replace(group=prune_group(name))
+                       for change in _plan_deletes(name, [name], server, project))
     return changes
 
 

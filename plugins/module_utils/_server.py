@@ -30,12 +30,13 @@ def read_key(client, project, name):
     return _keys.current_key(entry) if entry else None
 
 
-def read_keys(client, project, names=None):
+def read_keys(client, project, names=None, resolve=None):
     """Every key of the project, environments by name. The list names them by id (newer servers): a key whose ids
     are not all known yet is read once through the get endpoint, which names them, and teaches
     - the ids it can pair without doubt (same alias on one entry each side, or a key in a single environment), and
     - which set of names a set of ids stands for, which settles any later key with that id set and one alias.
-    With names, only those keys are resolved; the others keep unnamed environments."""
+    With names, only those keys are resolved, and those whose name resolve (a predicate, or None) accepts; the others
+    keep unnamed environments."""
     entries = client.get(_keys.key_path(project)).get('resultList') or []
     names_by_id = {}
     names_by_id_set = {}
@@ -45,7 +46,8 @@ def read_keys(client, project, names=None):
         items = entry.get('cryptoKeyInfoEnvironmentList') or []
         ids = [item.get('environmentId') for item in items if not item.get('environmentName')]
         aliases = set(item.get('alias') or '' for item in items)
-        if all(i in names_by_id for i in ids) or (wanted is not None and entry.get('name') not in wanted):
+        unwanted = wanted is not None and entry.get('name') not in wanted and not (resolve and resolve(entry.get('name')))
+        if all(i in names_by_id for i in ids) or unwanted:
             keys.append(_keys.current_key(entry, names_by_id))
             continue
         if frozenset(ids) in names_by_id_set and len(ids) == len(items) and len(aliases) == 1:
@@ -105,8 +107,8 @@ class ServerState(object):
         self._chains = None
 
     @classmethod
-    def read(cls, client, project, key_names):
-        return cls(read_certificates(client, project), read_keys(client, project, names=key_names))
+    def read(cls, client, project, key_names, resolve=None):
+        return cls(read_certificates(client, project), read_keys(client, project, names=key_names, resolve=resolve))
 
     def chain_names(self, name):
         """Names of the stored chain certificates of bundle name, in chain order (one pass over the certificates,

@@ -199,6 +199,34 @@ options:
     type: list
     elements: str
     default: []
+  prune:
+    description:
+      - Also delete the certificates and keys of the project that no bundle of O(bundles) declares, among those
+        whose name O(prune_match) matches, so that the project holds exactly what is declared. Objects whose names
+        do not match are never touched, so objects that others manage in the same project stay.
+      - A bundle declares its name (its certificate and key) and every C(<name>-chain-N); those are never pruned,
+        whatever O(prune_match) says. A bundle with O(bundles[].state=absent) declares its names too (it deletes
+        them itself). A present bundle deletes the chain certificates it no longer has itself.
+      - For each pruned name, the key is deleted before the certificate. Pruning comes after every bundle, in the
+        result and in RV(summary_lines) (a last line); RV(pruned) lists what was deleted.
+      - Check mode and diff mode show what would be deleted. With O(validate_only), nothing is read or pruned.
+      - With an empty O(bundles), the task is refused unless O(prune_allow_empty=true).
+    type: bool
+    default: false
+  prune_match:
+    description:
+      - A Python regular expression that the B(whole) name of an object must match to be pruned, as with
+        C(re.fullmatch). V(payments-.*) matches C(payments-api) but not C(old-payments-api); V(.*) matches every
+        name.
+      - Required when O(prune=true). Checked before any request, also when O(prune=false).
+    type: str
+  prune_allow_empty:
+    description:
+      - With O(prune=true) and an empty O(bundles), delete every certificate and key whose name O(prune_match)
+        matches. Without it, such a run is refused before any request, since an empty list is more often a
+        mistake (an unset variable) than a wish.
+    type: bool
+    default: false
 seealso:
   - module: apinizer.apiops.apinizer_certificate
     description: Manage one certificate and its environments.
@@ -238,6 +266,20 @@ EXAMPLES = r"""
     bundles:
       - name: partner-old
         state: absent
+
+- name: Keep exactly these bundles among the payments-* objects; others' objects in the project stay
+  apinizer.apiops.apinizer_bundle:
+    environments: [production]
+    bundles:
+      - name: payments-api
+        certificate_path: files/payments-api.pem
+    prune: true
+    prune_match: "payments-.*"
+  register: deployed
+
+- name: Show what was pruned
+  ansible.builtin.debug:
+    msg: "{{ deployed.pruned | map(attribute='name') | list }}"
 
 - name: Deploy, and once more forced for exactly the bundles whose deployment failed (the server kept them stored)
   block:
@@ -327,7 +369,8 @@ summary_lines:
     - What the R(apinizer.apiops.apinizer_deploy,ansible_collections.apinizer.apiops.apinizer_deploy_role) role
       prints; a line for the project with the counts (and C(FAILED), C(check mode) or C(validate only) when so),
       then one line per bundle in the order given, with each object's action and the deployment per environment;
-      bundles that a failure kept from starting are C(not processed).
+      bundles that a failure kept from starting are C(not processed). With O(prune), a last line that starts
+      with C(prune) and the pattern, then each object pruned, or C(nothing to delete).
     - Holds no key material.
   returned: always
   type: list
@@ -350,6 +393,23 @@ force_bundles:
   type: list
   elements: str
   sample: [api-example-com]
+pruned:
+  description:
+    - The objects that O(prune) deleted (in check mode, would delete), in the order deleted -- per name, the key
+      before the certificate. Empty without O(prune). After a failure, those deleted so far.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{type: key, name: payments-old}, {type: certificate, name: payments-old}]
+  contains:
+    type:
+      description: V(certificate) or V(key).
+      type: str
+      sample: certificate
+    name:
+      description: Name of the object.
+      type: str
+      sample: payments-old
 """
 
 
@@ -403,12 +463,21 @@ def argument_spec():
         validate_only=dict(type='bool', default=False),
         parallel=dict(type='int', default=DEFAULT_PARALLEL),
         force_bundles=dict(type='list', elements='str', default=[]),
+        prune=dict(type='bool', default=False),
+        prune_match=dict(type='str'),
+        prune_allow_empty=dict(type='bool', default=False),
     )
 
 
+REQUIRED_IF = [('prune', True, ['prune_match'])]
+
+
+def resources_of(outcomes):
+    return [dict(type=o.change.kind, name=o.change.name, action=o.action, deployment=o.deployment) for o in outcomes]
+
+
 def bundle_entry(bundle, outcomes):
-    resources = [dict(type=o.change.kind, name=o.change.name, action=o.action, deployment=o.deployment)
-                 for o in outcomes]
+    resources = resources_of(outcomes)
     return dict(name=bundle['name'], state=bundle['state'], changed=any(o.changed for o in outcomes),
                 resources=resources)
 
@@ -455,6 +524,17 @@ def summary_lines(project, names, entries, summary, failed, check_mode, validate
     return lines
 
 
+def prune_line(pattern, outcomes, changes, check_mode):
+    """The summary line of the pruning: each object deleted (outcomes: those of the prune changes), those a
+    failure kept from being processed, or nothing."""
+    done = set(o.change.key for o in outcomes)
+    not_processed = [c for c in changes if _bundles.is_prune_group(c.group) and c.key not in done]
+    parts = [resource_line(r, check_mode) for r in resources_of(outcomes)]
+    if not_processed:
+        parts.append('not processed: %s' % ', '.join(change.label.lower() for change in not_processed))
+    return 'prune (prune_match %s): %s' % (pattern, '; '.join(parts) or 'nothing to delete')
+
+
 def processed(bundles, changes, applied):
     """The bundles that were processed: those with nothing to do, and those whose changes were started."""
     with_changes = set(change.group for change in changes)
@@ -471,10 +551,14 @@ def redeploy_bundles(applied):
     return names
 
 
+def group_label(group):
+    return 'prune' if _bundles.is_prune_group(group) else 'bundle %s' % group
+
+
 def failure_message(applied, bundles, done):
     """The first failure (in the order given) naming its bundle, any other, how to deploy again the bundles whose
     deployment failed, and the bundles not processed."""
-    message = ' '.join('bundle %s: %s' % (failure.change.group, failure.message) for failure in applied.failures)
+    message = ' '.join('%s: %s' % (group_label(failure.change.group), failure.message) for failure in applied.failures)
     redeploy = redeploy_bundles(applied)
     if redeploy:
         message += ' To deploy %s again, run once with force_bundles: [%s] (role apinizer_deploy: -e ' \
@@ -485,6 +569,22 @@ def failure_message(applied, bundles, done):
         message += ' Not processed: %s; the next run continues with %s.' % (
             ', '.join(skipped), 'them' if len(skipped) > 1 else 'it')
     return message
+
+
+def prune_problems(params):
+    """Why the prune options cannot be used as given: [] or messages naming the option and the fix."""
+    if not params['prune'] and not params['prune_match']:  # the role passes '' when unset
+        return []
+    try:
+        _bundles.prune_pattern(params['prune_match'])
+    except InvalidInput as exc:
+        return [str(exc)]
+    if params['prune'] and not params['bundles'] and not params['prune_allow_empty']:
+        return ['bundles (role apinizer_deploy: apinizer_deploy_bundles) is empty and prune is true, which would delete '
+                'every certificate and key whose name matches prune_match %r; give the bundles to keep, or set '
+                'prune_allow_empty (apinizer_deploy_prune_allow_empty) to true to delete them all.'
+                % params['prune_match']]
+    return []
 
 
 def checked_bundles(module):
@@ -508,6 +608,7 @@ def checked_bundles(module):
     if unknown:
         problems.append('force_bundles (role apinizer_deploy: apinizer_deploy_force_bundles): no bundle is named %s; '
                         'give names of bundles in bundles (apinizer_deploy_bundles).' % ', '.join(unknown))
+    problems.extend(prune_problems(params))
     if problems:
         raise InvalidInput(' '.join(problems))
     for bundle in bundles:
@@ -523,17 +624,24 @@ def applied_result(module, names, bundles, changes, applied):
     """The task result of an apply (or a check-mode prediction), per bundle in the order given; raises TaskFailed
     with that result after a failure."""
     by_bundle = dict((name, []) for name in names)
+    pruning = []
     summary = dict((action, 0) for action in ACTIONS)
     for outcome in applied.outcomes:
-        by_bundle[outcome.change.group].append(outcome)
+        if not _bundles.is_prune_group(outcome.change.group):
+            by_bundle[outcome.change.group].append(outcome)
+        else:
+            pruning.append(outcome)
         summary[outcome.action] += 1
     done = processed(bundles, changes, applied)
     entries = [bundle_entry(bundle, by_bundle[bundle['name']]) for bundle in done]
     failed = bool(applied.failures)
+    lines = summary_lines(module.params['project'], names, dict((e['name'], e) for e in entries), summary, failed,
+                          module.check_mode, False)
+    pruned = [dict(type=o.change.kind, name=o.change.name) for o in pruning if o.changed]
+    if module.params['prune']:
+        lines.append(prune_line(module.params['prune_match'], pruning, changes, module.check_mode))
     output = dict(changed=any(o.changed for o in applied.outcomes), bundles=entries, summary=summary,
-                  force_bundles=redeploy_bundles(applied),
-                  summary_lines=summary_lines(module.params['project'], names, dict((e['name'], e) for e in entries),
-                                              summary, failed, module.check_mode, False))
+                  force_bundles=redeploy_bundles(applied), pruned=pruned, summary_lines=lines)
     if module._diff:
         output['diff'] = diffs(applied.outcomes)
     if failed:
@@ -542,6 +650,9 @@ def applied_result(module, names, bundles, changes, applied):
     verb = 'would be ' if module.check_mode else ''
     output['msg'] = '%d bundles: %s.' % (len(bundles), ', '.join(
         '%d %s%s' % (summary[a], verb if a != 'unchanged' else '', a) for a in ACTIONS))
+    if module.params['prune']:
+        output['msg'] += ' %s %d (prune_match %s).' % ('Would prune' if module.check_mode else 'Pruned', len(pruned),
+                                                       module.params['prune_match'])
     return output
 
 
@@ -554,16 +665,20 @@ def apply_bundles(module):
     try:
         bundles, client = checked_bundles(module)
     except InvalidInput as exc:
-        raise TaskFailed(str(exc), bundles=[], summary=zero, force_bundles=[], summary_lines=summary_lines(
+        raise TaskFailed(str(exc), bundles=[], summary=zero, force_bundles=[], pruned=[], summary_lines=summary_lines(
             project, names, {}, zero, True, module.check_mode, validate_only))
     if validate_only:
         entries = [bundle_entry(b, []) for b in bundles]
         return dict(changed=False, msg='%d bundles are valid.' % len(bundles), bundles=entries, summary=zero,
-                    force_bundles=[],
+                    force_bundles=[], pruned=[],
                     summary_lines=summary_lines(project, names, dict((e['name'], e) for e in entries), zero, False,
                                                 module.check_mode, True))
-    server = _server.ServerState.read(client, project, key_names=names)
+    pattern = _bundles.prune_pattern(params['prune_match']) if params['prune'] else None
+    # The keys prune may delete are read by name too, so that their diffs name the environments.
+    server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None)
     changes = _bundles.plan(bundles, server, project)
+    if pattern:
+        changes += _bundles.plan_prune(bundles, server, project, pattern)
     applied = apply_or_predict(module, client, changes, parallel=params['parallel'])
     return applied_result(module, names, bundles, changes, applied)
 
@@ -578,7 +693,7 @@ def echoed_arguments(params):
 
 
 def main():
-    module = ApinizerModule(**module_kwargs(argument_spec(), supports_check_mode=True))
+    module = ApinizerModule(**module_kwargs(argument_spec(), supports_check_mode=True, required_if=REQUIRED_IF))
     module.echoed_arguments = echoed_arguments(module.params)
     run_and_exit(module, apply_bundles)
 

@@ -196,3 +196,84 @@ def test_an_unquoted_number_in_an_environment_mapping_is_refused_before_any_writ
     with pytest.raises(bundles.BundleError) as caught:
         bundles.desired_bundle(spec(certificate=CHAIN.leaf.cert_text, environments=[{'name': 'production', 'alias': 2024}]), [])
     assert str(caught.value) == 'bundle api: environments[0].alias must be text, not int; quote it.'
+
+
+def stored_certificate(name):
+    """A certificate the server holds under name (whoever put it there)."""
+    return _certificates.current_certificate({'name': name, 'description': '', 'certificateEnvironmentList': [
+        {'environmentName': 'production', 'alias': name, 'sha1Thumbprint': OTHER.sha1,
+         'base64EncodedContent': base64.b64encode(OTHER.cert_der).decode()}]})
+
+
+def pruning(bundle_list, certificate_names=(), key_names=(), pattern='team-a-.*'):
+    state = server_state([stored_certificate(n) for n in certificate_names], [stored_key(n) for n in key_names])
+    return planned(bundles.plan_prune(bundle_list, state, 'p', bundles.prune_pattern(pattern)))
+
+
+def test_prune_deletes_only_undeclared_names_the_pattern_matches_in_full_key_before_certificate():
+    kept = bundles.desired_bundle(spec(name='team-a-api', certificate=CHAIN.leaf.cert_text), ['production'])
+    assert pruning([kept], ['team-a-old', 'team-a-api', 'team-b-web', 'old-team-a-x'], ['team-a-old', 'team-a-aes']) == [
+        ('prune:team-a-aes', 'key', 'team-a-aes', 'delete', ()),
+        ('prune:team-a-old', 'key', 'team-a-old', 'delete', ()),
+        ('prune:team-a-old', 'certificate', 'team-a-old', 'delete', (('key', 'team-a-old'),))]
+
+
+def test_prune_never_plans_the_chain_certificates_of_a_declared_bundle_whatever_their_number():
+    kept = bundles.desired_bundle(spec(name='team-a-api', certificate=CHAIN.leaf.cert_text), ['production'])
+    chains = ['team-a-api-chain-1', 'team-a-api-chain-2', 'team-a-api-chain-17']
+    assert pruning([kept], chains + ['team-a-gone-chain-1']) == [
+        ('prune:team-a-gone-chain-1', 'certificate', 'team-a-gone-chain-1', 'delete', ())]
+    # The bundle itself deletes the chain certificates it no longer has: each is deleted once, by the bundle.
+    state = server_state([stored_certificate(n) for n in chains])
+    assert [c.name for c in bundles.plan([kept], state, 'p') if c.action == 'delete'] == chains
+
+
+def test_an_absent_bundle_declares_its_names_so_its_deletes_are_not_planned_twice():
+    gone = bundles.desired_bundle(spec(name='team-a-old', state='absent'), [])
+    state = server_state([stored_certificate('team-a-old'), stored_certificate('team-a-old-chain-1')],
+                         [stored_key('team-a-old')])
+    assert bundles.plan_prune([gone], state, 'p', bundles.prune_pattern('team-a-.*')) == []
+    assert [(c.kind, c.name) for c in bundles.plan([gone], state, 'p')] == [
+        ('key', 'team-a-old'), ('certificate', 'team-a-old'), ('certificate', 'team-a-old-chain-1')]
+
+
+def test_prune_with_no_bundles_deletes_every_match_and_nothing_else():
+    assert [change[2] for change in pruning([], ['a', 'team-a-1', 'team-a-2'], ['b'], pattern='team-a-[0-9]')] == [
+        'team-a-1', 'team-a-2']
+
+
+class CountingPattern(object):
+    """A compiled pattern that counts its fullmatch calls."""
+
+    def __init__(self, text):
+        self.pattern = bundles.prune_pattern(text)
+        self.calls = 0
+
+    def fullmatch(self, name):
+        self.calls += 1
+        return self.pattern.fullmatch(name)
+
+
+def test_prune_planning_looks_at_each_server_name_once_whatever_the_number_of_bundles():
+    specs = [spec(name='team-a-%d' % i, state='absent') for i in range(2000)]
+    declared = [bundles.desired_bundle(s, []) for s in specs]
+    names = ['team-a-%d' % i for i in range(4000)] + ['team-a-%d-chain-1' % i for i in range(4000)]
+    state = server_state([stored_certificate(n) for n in names], [stored_key(n) for n in names[:4000]])
+    pattern = CountingPattern('team-a-.*')
+    changes = bundles.plan_prune(declared, state, 'p', pattern)
+    assert pattern.calls == len(names) - len(declared)  # a declared name is not even matched
+    # 2000 undeclared names, each with a key and a certificate, and 2000 chain certificates of no bundle.
+    assert len(changes) == 2000 * 2 + 2000
+
+
+@pytest.mark.parametrize('text, message', [
+    ('', 'prune_match (role apinizer_deploy: apinizer_deploy_prune_match) is empty; give a regular expression that the '
+         'whole name of every certificate and key to prune matches, for example "payments-.*".'),
+    ('team-[a', "prune_match (role apinizer_deploy: apinizer_deploy_prune_match) 'team-[a' is not a valid Python "
+                'regular expression: unterminated character set at position 5; fix the pattern (it must match the '
+                'whole name).'),
+])
+def test_a_bad_prune_match_is_refused_naming_the_option_and_the_regex_error(text, message):
+    with pytest.raises(bundles.InvalidInput) as caught:
+        bundles.prune_pattern(text)
+    assert str(caught.value) == message

@@ -77,6 +77,17 @@ def test_only_the_keys_asked_for_are_resolved():
     assert found[1]['environments'][0]['name'] is None and len(client.calls) == 2
 
 
+def test_keys_a_predicate_accepts_are_resolved_beside_those_asked_for():
+    listed = [server_key('other', [('production', 'c'), ('staging', 'd')], by_id=True),
+              server_key('mine', [('production', 'a')], by_id=True), server_key('stale', [('staging', 'b')], by_id=True)]
+    client = FakeClient([('GET', LIST_PATH, {'resultList': listed}),
+                         ('GET', LIST_PATH + 'mine/', {'resultList': [server_key('mine', [('production', 'a')])]}),
+                         ('GET', LIST_PATH + 'stale/', {'resultList': [server_key('stale', [('staging', 'b')])]})])
+    found = _server.read_keys(client, 'demo', names=['mine'], resolve=lambda name: name == 'stale')
+    assert [[e['name'] for e in key['environments']] for key in found] == [[None, None], ['production'], ['staging']]
+    assert len(client.calls) == 3
+
+
 def test_chain_names_are_found_in_one_pass_in_chain_order():
     server = _server.ServerState([dict(name=n) for n in ('a', 'a-chain-10', 'a-chain-2', 'ab-chain-1', 'a-chain-1',
                                                          'a-chain-1-chain-1', 'a-chain-x')], [])

@@ -184,3 +184,95 @@ def test_the_invocation_names_the_bundles_without_their_material_and_only_connec
     assert echoed['token'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' and echoed['parallel'] == 4
     assert AES not in repr(result.result) and 'PRIVATE KEY' not in repr(result.result) and TOKEN not in repr(result.result)
     assert result.module.no_log_values == set([TOKEN])
+
+
+# Beside the converged bundles: a stale certificate and key of ours, a chain certificate bundle api no longer has,
+# and a certificate of another team that the pattern does not match.
+WITH_STALE = [ENVIRONMENTS,
+              ('GET', CERTS, {'resultList': CONVERGED[1][2]['resultList'] + [
+                  listed_certificate('api-old', CHAIN.leaf, 'api-old'),
+                  listed_certificate('api-chain-2', CHAIN.root, 'api-chain-2'),
+                  listed_certificate('web', CHAIN.leaf, 'web')]}),
+              ('GET', KEYS, {'resultList': CONVERGED[2][2]['resultList'] + [
+                  listed_key('api-old', 'PRIVATE_KEY', ('production', 'staging'))]})]
+PRUNE = dict(bundles=BUNDLES, environments=['production', 'staging'], prune=True, prune_match='a.*', parallel=1)
+
+
+def test_check_mode_and_diff_show_what_prune_would_delete_and_send_nothing(run_module):
+    result, server = run_module(apinizer_bundle, PRUNE, WITH_STALE, check_mode=True, diff=True)
+    assert server.writes == [] and result.result['changed'] is True
+    assert result.result['pruned'] == [{'type': 'key', 'name': 'api-old'}, {'type': 'certificate', 'name': 'api-old'}]
+    # api-chain-2 is the bundle's own to delete, once; web does not match.
+    assert [(d['before_header'], d['after']) for d in result.result['diff']] == [
+        ('certificate api-chain-2', {}), ('key api-old', {}), ('certificate api-old', {})]
+    assert result.result['summary_lines'][-1] == ('prune (prune_match a.*): key api-old would be deleted; '
+                                                  'certificate api-old would be deleted')
+    assert result.result['msg'] == ('2 bundles: 0 would be created, 0 would be updated, 3 would be deleted, '
+                                    '4 unchanged. Would prune 2 (prune_match a.*).')
+
+
+def test_prune_deletes_the_stale_key_then_its_certificate_and_a_rerun_writes_nothing(run_module):
+    deleted = report('production', 'staging')
+    result, server = run_module(apinizer_bundle, PRUNE, WITH_STALE + [
+        ('DELETE', CERTS + 'api-chain-2/', deleted), ('DELETE', KEYS + 'api-old/', deleted),
+        ('DELETE', CERTS + 'api-old/', deleted)])
+    assert server.writes == ['DELETE'] * 3
+    assert result.result['pruned'] == [{'type': 'key', 'name': 'api-old'}, {'type': 'certificate', 'name': 'api-old'}]
+    assert result.result['summary'] == {'created': 0, 'updated': 0, 'deleted': 3, 'unchanged': 4}
+    assert result.result['summary_lines'][-1] == (
+        'prune (prune_match a.*): key api-old deleted (production ok, staging ok); certificate api-old deleted '
+        '(production ok, staging ok)')
+    again, server = run_module(apinizer_bundle, PRUNE, CONVERGED)
+    assert again.result['changed'] is False and server.writes == [] and again.result['pruned'] == []
+    assert again.result['summary_lines'][-1] == 'prune (prune_match a.*): nothing to delete'
+
+
+def test_a_failed_prune_delete_fails_the_task_and_says_what_was_not_processed(run_module):
+    failure = ApinizerError('The Apinizer server failed (500 internal_error: boom) on DELETE %sapi-old/.' % KEYS,
+                            status=500, error='internal_error', description='boom', method='DELETE',
+                            path=KEYS + 'api-old/')
+    result, server = run_module(apinizer_bundle, PRUNE, WITH_STALE + [
+        ('DELETE', CERTS + 'api-chain-2/', report('production')), ('DELETE', KEYS + 'api-old/', failure)])
+    assert result.failed and server.writes == ['DELETE', 'DELETE']
+    assert result.result['msg'] == ('prune: The Apinizer server failed (500 internal_error: boom) on DELETE '
+                                    '%sapi-old/.' % KEYS)
+    assert result.result['pruned'] == []
+    assert result.result['summary_lines'][-1] == 'prune (prune_match a.*): not processed: key api-old, certificate api-old'
+
+
+def test_prune_options_are_refused_before_any_request_naming_the_option_and_the_fix(run_module):
+    without_match, server = run_module(apinizer_bundle, dict(bundles=BUNDLES, prune=True))
+    assert without_match.failed and server.calls == []
+    assert without_match.result['msg'] == 'prune is True but all of the following are missing: prune_match'
+    # The role passes prune_match '' when unset.
+    empty_match, server = run_module(apinizer_bundle, dict(PRUNE, prune_match=''))
+    assert empty_match.failed and server.calls == []
+    assert empty_match.result['msg'].startswith('prune_match (role apinizer_deploy: apinizer_deploy_prune_match) is '
+                                                'empty; give a regular expression')
+    unused, server = run_module(apinizer_bundle, dict(PRUNE, prune=False, prune_match=''), CONVERGED)
+    assert not unused.failed and unused.result['pruned'] == [] and server.writes == []
+    assert not unused.result['summary_lines'][-1].startswith('prune')
+    bad, server = run_module(apinizer_bundle, dict(PRUNE, prune_match='api-(old'))
+    assert bad.failed and server.calls == []
+    assert bad.result['msg'] == ("prune_match (role apinizer_deploy: apinizer_deploy_prune_match) 'api-(old' is not a "
+                                 'valid Python regular expression: missing ), unterminated subpattern at position 4; '
+                                 'fix the pattern (it must match the whole name).')
+    empty, server = run_module(apinizer_bundle, dict(PRUNE, bundles=[]))
+    assert empty.failed and server.calls == []
+    assert empty.result['msg'] == (
+        "bundles (role apinizer_deploy: apinizer_deploy_bundles) is empty and prune is true, which would delete every "
+        "certificate and key whose name matches prune_match 'a.*'; give the bundles to keep, or set prune_allow_empty "
+        '(apinizer_deploy_prune_allow_empty) to true to delete them all.')
+
+
+def test_an_empty_bundle_list_prunes_every_match_once_allowed(run_module):
+    deleted = report('production', 'staging')
+    result, server = run_module(apinizer_bundle, dict(PRUNE, bundles=[], prune_allow_empty=True, prune_match='api.*'),
+                                WITH_STALE + [('DELETE', KEYS + 'api/', deleted), ('DELETE', CERTS + 'api/', deleted),
+                                              ('DELETE', CERTS + 'api-chain-1/', deleted),
+                                              ('DELETE', CERTS + 'api-chain-2/', deleted),
+                                              ('DELETE', KEYS + 'api-old/', deleted),
+                                              ('DELETE', CERTS + 'api-old/', deleted)])
+    assert [p['name'] for p in result.result['pruned']] == ['api', 'api', 'api-chain-1', 'api-chain-2', 'api-old',
+                                                            'api-old']
+    assert server.writes == ['DELETE'] * 6
