@@ -6,9 +6,9 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-"""Bundles: a certificate, its chain and a key (given as PEM, or as one PKCS#12 file), deployed together. desired_bundle() checks one bundle (before any
-request, for all bundles), plan() decides every change of every bundle: chain certificates, then the leaf, then
-the key that follows it. Pure: no I/O.
+"""Bundles: a certificate, its chain and a key (given as PEM, or as one PKCS#12 file), deployed together.
+desired_bundle() checks one bundle (before any request, for all bundles), plan() decides every change of every
+bundle: chain certificates, then the leaf, then the key that follows it. Pure: no I/O.
 
 Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>."""
 
@@ -82,6 +82,8 @@ def _pkcs12_of(spec, entries):
         try:
             data = base64.b64decode(''.join(spec['pkcs12'].split()), validate=True)
         except (binascii.Error, ValueError):
+            data = None
+        if not data:
             raise BundleError(name, 'pkcs12: expected base64 text of a PKCS#12 file; this is not base64.')
     contents = _pem.load_pkcs12(data, spec.get('pkcs12_passphrase'), option=option)
     material = _keys.key_material('private_key', private_key=contents.private_key, option=option,
