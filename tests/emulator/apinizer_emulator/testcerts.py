@@ -111,7 +111,7 @@ def pkcs12_file(key=None, certificate=None, extra=(), passphrase=None, friendly_
     order given); any part may be left out. Protected by passphrase (str or bytes) when given."""
     certificates = [item.certificate if isinstance(item, Issued) else item for item in extra]
     return _pkcs12.serialize_key_and_certificates(friendly_name, key, certificate, certificates or None,
-                                                   _encryption(passphrase))
+                                                  _encryption(passphrase))
 
 
 # --- certificates -----------------------------------------------------------------------------------------------------
