@@ -6,9 +6,9 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-"""Bundles: a certificate, its chain and a key, deployed together. desired_bundle() checks one bundle (before any
-request, for all bundles), plan() decides every change of every bundle: chain certificates, then the leaf, then
-the key that follows it. Pure: no I/O.
+"""Bundles: a certificate, its chain and a key (given as PEM, or as one PKCS#12 file), deployed together.
+desired_bundle() checks one bundle (before any request, for all bundles), plan() decides every change of every
+bundle: chain certificates, then the leaf, then the key that follows it. Pure: no I/O.
 
 Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>.
 plan_prune() deletes what no bundle of the run declares, among the names a pattern matches."""
@@ -16,6 +16,8 @@ plan_prune() deletes what no bundle of the run declares, among the names a patte
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
+import binascii
 import datetime
 import re
 
@@ -31,6 +33,11 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._validation import
 KEY_KINDS = ('private_key', 'secret_key', 'public_key')
 ENVIRONMENT_FIELDS = frozenset(['name', 'alias', 'private_key', 'private_key_path', 'private_key_passphrase',
                                 'secret_key', 'secret_key_path', 'public_key', 'public_key_path'])
+
+
+# A PKCS#12 file gives the certificate, its chain and its private key: no bundle option may give them too.
+PKCS12_EXCLUDES = ('certificate', 'certificate_path', 'chain', 'chain_path', 'private_key', 'private_key_path',
+                   'private_key_passphrase', 'secret_key', 'secret_key_path', 'public_key', 'public_key_path')
 
 
 def chain_name(name, index):
@@ -51,6 +58,39 @@ def _certificates_of(spec, field):
     if spec.get(field):
         return _pem.load_certificates(spec[field], option=field)
     return []
+
+
+def _pkcs12_of(spec, entries):
+    """The key Material, leaf and ordered chain of the bundle's PKCS#12 file (pkcs12_path, or pkcs12: its base64),
+    or None without one. Refuses options that would give the same things another way."""
+    name = spec['name']
+    option = 'pkcs12_path' if spec.get('pkcs12_path') else 'pkcs12' if spec.get('pkcs12') else None
+    if option is None:
+        if spec.get('pkcs12_passphrase'):
+            raise BundleError(name, 'pkcs12_passphrase is given without a PKCS#12 file; give pkcs12_path (or pkcs12), '
+                              'or leave pkcs12_passphrase out.')
+        return None
+    others = [field for field in PKCS12_EXCLUDES if spec.get(field)]
+    others += ['environments[%d].%s' % (index, field) for index, (_environment, mapping) in enumerate(entries)
+               for field in sorted(ENVIRONMENT_FIELDS - set(['name', 'alias'])) if mapping.get(field)]
+    if others:
+        raise BundleError(name, '%s and %s cannot be combined: the PKCS#12 file gives the certificate, its chain and '
+                          'its private key; remove %s, or give the bundle as PEM (certificate, chain and private_key, '
+                          'or their _path forms) instead of %s.' % (option, others[0], others[0], option))
+    if option == 'pkcs12_path':
+        data = read_input_file(spec['pkcs12_path'], option)
+    else:
+        try:
+            data = base64.b64decode(''.join(spec['pkcs12'].split()), validate=True)
+        except (binascii.Error, ValueError):
+            data = None
+        if not data:
+            raise BundleError(name, 'pkcs12: expected base64 text of a PKCS#12 file; this is not base64.')
+    contents = _pem.load_pkcs12(data, spec.get('pkcs12_passphrase'), option=option)
+    material = _keys.key_material('private_key', private_key=contents.private_key, option=option,
+                                  alternative=', or give the certificate alone as certificate_path (PEM) to deploy '
+                                  'it without its key')
+    return material, contents.leaf, contents.chain
 
 
 def _key_material(kind, source, prefix, passphrase, with_certificate):
@@ -148,9 +188,13 @@ def _desired_present_bundle(spec, default_environments, now):
     entries = _environment_entries(name, spec, default_environments)
     environment_names = [entry[0] for entry in entries]
 
-    given = _certificates_of(spec, 'certificate')
-    leaf, chain = (given[0], given[1:]) if given else (None, [])
-    chain = chain + _certificates_of(spec, 'chain')
+    pkcs12 = _pkcs12_of(spec, entries)
+    if pkcs12 is not None:
+        pkcs12_key, leaf, chain = pkcs12
+    else:
+        given = _certificates_of(spec, 'certificate')
+        pkcs12_key, leaf, chain = None, given[0] if given else None, given[1:]
+        chain = chain + _certificates_of(spec, 'chain')
     if chain and leaf is None:
         raise BundleError(name, 'chain needs certificate (or certificate_path).')
     certificates = []
@@ -166,7 +210,7 @@ def _desired_present_bundle(spec, default_environments, now):
                             spec.get('allow_expired'))
         _check_chain(name, leaf, chain)
 
-    key = _desired_key(spec, entries, alias, description, leaf)
+    key = _desired_key(spec, entries, alias, description, leaf, _naming_the_bundle(name, pkcs12_key))
     if leaf is None and key is None:
         raise BundleError(name, 'nothing to deploy; give certificate (or certificate_path) and/or a key '
                           '(private_key, secret_key or public_key, or their _path forms).')
@@ -174,10 +218,11 @@ def _desired_present_bundle(spec, default_environments, now):
                 update_content=spec.get('update_content') or 'on_create', force=bool(spec.get('force')))
 
 
-def _desired_key(spec, entries, alias, description, leaf):
-    """The bundle's key: one kind, material from the bundle or per environment; a private key must match the leaf."""
+def _desired_key(spec, entries, alias, description, leaf, pkcs12_key=None):
+    """The bundle's key: one kind, material from the bundle (or its PKCS#12 file: pkcs12_key) or per environment;
+    a private key must match the leaf."""
     name = spec['name']
-    kinds = set(_kinds_given(spec))
+    kinds = set(_kinds_given(spec)) | (set(['private_key']) if pkcs12_key else set())
     for _environment, mapping in entries:
         kinds.update(_kinds_given(mapping))
     if not kinds:
@@ -185,8 +230,8 @@ def _desired_key(spec, entries, alias, description, leaf):
     if len(kinds) > 1:
         raise BundleError(name, 'a bundle holds one key, but %s are given; keep one of them.' % ' and '.join(sorted(kinds)))
     kind = kinds.pop()
-    shared = _naming_the_bundle(name, _key_material(kind, spec, '', spec.get('private_key_passphrase'),
-                                                    leaf is not None))
+    shared = pkcs12_key or _naming_the_bundle(name, _key_material(kind, spec, '', spec.get('private_key_passphrase'),
+                                                                  leaf is not None))
     environments = []
     for index, (environment, mapping) in enumerate(entries):
         own = _naming_the_bundle(name, _key_material(kind, mapping, 'environments[%d].' % index,

@@ -73,11 +73,12 @@ def check_key_algorithm(key_type, public_key, option, alternative=''):
 
 
 def key_material(key_type, content=None, content_bytes=None, passphrase=None, option='content',
-                 passphrase_option='passphrase', alternative=''):
+                 passphrase_option='passphrase', alternative='', private_key=None):
     """Check key material and return its Material.
 
     content is what the user typed (PEM text, or base64 of a secret key); content_bytes what a file held
-    (PEM, or the raw secret key bytes). Always checked here: base64 and length of a secret key, the PEM structure,
+    (PEM, or the raw secret key bytes); private_key a private key already loaded from a container (a PKCS#12
+    file), which is then checked and sent as one read from PEM would be. Always checked here: base64 and length of a secret key, the PEM structure,
     key type and passphrase of a private or public key, that such a key is RSA (alternative: as for
     check_key_algorithm), and the public key, which the fingerprint (and a bundle's match with its certificate)
     needs. Raises InvalidInput / PemError naming the option (and passphrase_option, the option that holds the
@@ -98,11 +99,13 @@ def key_material(key_type, content=None, content_bytes=None, passphrase=None, op
     data = content_bytes if content_bytes is not None else content
     check = None
     if key_type == 'private_key':
-        private_key = _pem.load_private_key(data, passphrase=passphrase, option=option,
-                                            passphrase_option=passphrase_option, check_consistency=False)
+        if private_key is None:
+            private_key = _pem.load_private_key(data, passphrase=passphrase, option=option,
+                                                passphrase_option=passphrase_option, check_consistency=False)
         pem = _pem.private_key_to_pkcs8_pem(private_key)
         public_key = private_key.public_key()
-        check = functools.partial(_pem.check_private_key, private_key, data, option=option)
+        # The PEM names the key's label in a failed check; a key from a container has only the PKCS#8 it is sent as.
+        check = functools.partial(_pem.check_private_key, private_key, pem if data is None else data, option=option)
     else:
         public_key = _pem.load_public_key(data, option=option)
         pem = _pem.public_key_pem(public_key)

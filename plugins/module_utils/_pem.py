@@ -6,7 +6,7 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-# PEM/DER parsing, fingerprints and key/certificate checks: pure functions, no HTTP.
+# PEM/DER/PKCS#12 parsing, fingerprints and key/certificate checks: pure functions, no HTTP.
 #
 # Error messages (PemError) describe *what* was found (block labels, counts), never the
 # PEM text or key material, so callers may pass them to fail_json as they are.
@@ -32,6 +32,7 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa, x448, x25519
+    from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import ExtensionOID, NameOID
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
@@ -542,3 +543,95 @@ def issued_by(cert, issuer_cert):
     except (InvalidSignature, UnsupportedAlgorithm, TypeError, ValueError):
         return False
     return True
+
+
+class Pkcs12Contents(namedtuple('Pkcs12Contents', ['private_key', 'leaf', 'chain'])):
+    """What a PKCS#12 file holds: its private key (secret: never return or log it), the certificate of that key
+    and the chain, ordered from the issuer of the certificate upward."""
+
+    __slots__ = ()
+
+
+def _pkcs12_shape(der):
+    """'whole' when the bytes are shaped as a PKCS#12 PFX (a DER SEQUENCE of the whole length whose first element is
+    the version, 3), 'cut' when they start as one but the length differs, else None."""
+    if len(der) < 8 or der[:1] != b'\x30':
+        return None
+    length_octets = der[1] & 0x7f if der[1] & 0x80 else 0
+    if der[2 + length_octets:5 + length_octets] != b'\x02\x01\x03':
+        return None
+    length = der[1] if not length_octets else int(binascii.hexlify(der[2:2 + length_octets]), 16)
+    return 'whole' if 2 + length_octets + length == len(der) else 'cut'
+
+
+def _open_pkcs12(der, passphrase):
+    """cryptography's (key, certificate, additional certificates), or None when the file does not open with the
+    passphrase (a passphrase given for an unprotected file is ignored, as load_private_key does)."""
+    passwords = [_to_bytes(passphrase), None] if passphrase else [None]
+    for password in passwords:
+        try:
+            return pkcs12.load_key_and_certificates(der, password)
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            continue
+    return None
+
+
+def _order_chain(leaf, others, option):
+    """The certificates that issued the leaf, issuer by issuer (a PKCS#12 file keeps them in no guaranteed order).
+    A certificate that is not part of that chain is an error naming its subject."""
+    leaf_der = certificate_der(leaf)
+    remaining = []
+    for cert in others:
+        if certificate_der(cert) != leaf_der and all(certificate_der(cert) != certificate_der(r) for r in remaining):
+            remaining.append(cert)
+    chain, current = [], leaf
+    while True:
+        issuer = next((cert for cert in remaining if issued_by(current, cert)), None)
+        if issuer is None:
+            break
+        chain.append(issuer)
+        remaining.remove(issuer)
+        current = issuer
+    if remaining:
+        raise PemError('%sthe PKCS#12 file holds %s that did not issue its certificate (%s) or its chain; export the '
+                       'file with the certificate, its key and only the CA certificates that issued it, or give them '
+                       'as certificate_path, chain_path and private_key_path'
+                       % (_prefix(option), _subjects(remaining), leaf.subject.rfc4514_string()))
+    return chain
+
+
+def load_pkcs12(der, passphrase=None, option='pkcs12_path', passphrase_option='pkcs12_passphrase'):
+    """The private key, its certificate (the leaf) and the ordered chain of a PKCS#12 (.p12, .pfx) file's bytes.
+
+    The leaf is the file's certificate of the key, else the certificate whose public key matches it. Raises
+    PemError naming the option (and passphrase_option) for a file that is no PKCS#12 file, does not open, holds
+    no private key or no certificate of it, or holds certificates that are not part of the leaf's chain."""
+    der = _to_bytes(der)
+    shape = _pkcs12_shape(der)
+    if shape is None:
+        raise PemError('%sexpected a PKCS#12 (.p12, .pfx) file, found %s' % (_prefix(option), describe_found(der)))
+    if shape == 'cut':
+        raise PemError('%sthe PKCS#12 file is damaged: its length is not the one it declares (cut off, or with '
+                       'bytes added)' % _prefix(option))
+    opened = _open_pkcs12(der, passphrase)
+    if opened is None:
+        if passphrase:
+            raise PemError('%scould not open the PKCS#12 file: %s is wrong' % (_prefix(option), passphrase_option))
+        raise PemError('%sthe PKCS#12 file is protected by a passphrase; set %s' % (_prefix(option), passphrase_option))
+    private_key, cert, others = opened[0], opened[1], list(opened[2] or [])
+    if private_key is None:
+        raise PemError('%sthe PKCS#12 file holds no private key; export it with the private key of its certificate, '
+                       'or give the certificate as certificate_path to deploy it without a key' % _prefix(option))
+    if cert is None:
+        cert = next((c for c in others if key_matches_certificate(private_key, c)), None)
+    if cert is None:
+        found = '; it holds %s' % _subjects(others) if others else ''
+        raise PemError('%sthe PKCS#12 file holds no certificate of its private key%s; export it with the certificate '
+                       'the key belongs to' % (_prefix(option), found))
+    return Pkcs12Contents(private_key, cert, _order_chain(cert, others, option))
+
+
+def _subjects(certs):
+    """'a certificate (CN=a)' or '2 certificates (CN=a; CN=b)', for messages."""
+    return '%s (%s)' % ('a certificate' if len(certs) == 1 else '%d certificates' % len(certs),
+                        '; '.join(c.subject.rfc4514_string() for c in certs))

@@ -16,14 +16,16 @@ description:
     in one module run.
   - A bundle is stored as the certificate C(<name>) (the leaf), the certificates C(<name>-chain-1), C(<name>-chain-2),
     ... (the chain, in order) and the key C(<name>) (private, secret or public).
-  - Before the first write, every bundle is checked -- every PEM parses, the private key matches the certificate,
+  - The certificate, chain and private key of a bundle come from PEM options, or from one PKCS#12 file
+    (O(bundles[].pkcs12_path) or O(bundles[].pkcs12)).
+  - Before the first write, every bundle is checked -- every PEM and PKCS#12 file parses, the private key matches the certificate,
     each chain certificate issued the one before it, no certificate has expired, every environment exists in the
     project, no two bundles store the same name. One bad bundle means nothing is written, and the message names
     every bad bundle.
   - What is checked when. Always, for every bundle, before any request -- names, environments, PEM structure,
-    certificate validity and chain order, the passphrase of an encrypted key, that a private or public key is RSA
-    (the only kind the API holds as a key; a certificate may have any key), a secret key's length, and the private
-    key's public half against the certificate. Before the first write, and only for the keys whose
+    certificate validity and chain order, the passphrase of an encrypted key or a PKCS#12 file, that a private or
+    public key is RSA (the only kind the API holds as a key; a certificate may have any key), a secret key's length,
+    and the private key's public half against the certificate. Before the first write, and only for the keys whose
     material is about to be sent -- the consistency check of the private key itself (for RSA, that its numbers
     belong together -- n = p q, e d = 1 modulo p - 1 and q - 1, and the CRT values; p and q are not tested for
     primality, which made OpenSSL's check cost 60 ms for an RSA-2048 key and 400 ms for RSA-4096), so that a run
@@ -144,6 +146,32 @@ options:
         description:
           - A PEM file with a public key.
         type: path
+      pkcs12_path:
+        description:
+          - A PKCS#12 file (C(.p12), C(.pfx)) with the certificate, its private key and optionally its chain, instead
+            of O(bundles[].certificate_path), O(bundles[].chain_path) and O(bundles[].private_key_path).
+          - The certificate is the one of the file's private key. The file's other certificates come in no
+            guaranteed order; they are ordered issuer by issuer from the certificate, and one that is not part of
+            its chain is refused. From there, the certificate, chain and key are checked and sent exactly as if they
+            were given as PEM (expiry, chain order, key matches certificate, RSA key only; the key is sent as
+            PKCS#8).
+          - Opening the file decrypts its key, and the C(cryptography) library checks an RSA key's numbers as it
+            does so; that costs some 50 ms per file for RSA-2048 in every run, converged or not, where a PEM key that
+            is not sent costs well under a millisecond.
+          - Cannot be combined with O(bundles[].certificate), O(bundles[].chain), O(bundles[].private_key),
+            O(bundles[].secret_key), O(bundles[].public_key) (or their C(_path) forms),
+            O(bundles[].private_key_passphrase), or key material per environment in O(bundles[].environments).
+        type: path
+      pkcs12:
+        description:
+          - The content of a PKCS#12 file as base64 text, for example from a vault; otherwise as
+            O(bundles[].pkcs12_path).
+        type: str
+      pkcs12_passphrase:
+        description:
+          - Passphrase of the PKCS#12 file of O(bundles[].pkcs12_path) or O(bundles[].pkcs12). Ignored for a file
+            that has none.
+        type: str
       update_content:
         description:
           - V(on_create) sends key material when the key is created or updated anyway; V(always) on every run.
@@ -253,6 +281,10 @@ EXAMPLES = r"""
       - name: partner-acme-mtls
         description: mTLS client certificate of ACME
         certificate_path: files/partner-acme.pem
+      - name: billing-example-com
+        description: Certificate, chain and key from the CA's .p12 file
+        pkcs12_path: files/billing.example.com.p12
+        pkcs12_passphrase: "{{ vault_billing_p12_passphrase }}"
       - name: token-encryption
         environments:
           - name: production
@@ -435,7 +467,7 @@ DEFAULT_PARALLEL = 4
 
 def argument_spec():
     pairs = [('certificate', 'certificate_path'), ('chain', 'chain_path'), ('private_key', 'private_key_path'),
-             ('secret_key', 'secret_key_path'), ('public_key', 'public_key_path')]
+             ('secret_key', 'secret_key_path'), ('public_key', 'public_key_path'), ('pkcs12', 'pkcs12_path')]
     bundle = dict(
         name=dict(type='str', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
@@ -453,6 +485,9 @@ def argument_spec():
         secret_key_path=dict(type='path'),
         public_key=dict(type='str'),
         public_key_path=dict(type='path'),
+        pkcs12=dict(type='str', no_log=True),
+        pkcs12_path=dict(type='path'),
+        pkcs12_passphrase=dict(type='str', no_log=True),
         update_content=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
         force=dict(type='bool', default=False),
         allow_expired=dict(type='bool', default=False),

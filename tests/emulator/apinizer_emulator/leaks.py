@@ -15,7 +15,7 @@ hygiene cases, the AWX ansible-runner test) use it, and so can your own tests::
     secrets.add('token', token)
     secrets.add_private_key('tls key', key_pem)          # also its PKCS#8 form and the base64 the modules send
     secrets.add_secret_key('signing key', raw_bytes)     # raw, base64, URL-safe base64, hex
-    secrets.add_directory(pki_dir)                       # every private key, *.passphrase and *.bin in a directory
+    secrets.add_directory(pki_dir)                       # every private key, *.passphrase, *.bin and *.p12 in a directory
     report = leaks.scan(['stdout.txt', 'stderr.txt'], secrets, markers=[leaks.VERBOSE, leaks.RECAP])
     report.check()                                       # AssertionError naming each file and secret, never a value
 
@@ -46,6 +46,7 @@ import os
 import re
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from .testcerts import private_key_text
 from .x509util import load_private_key_pem
@@ -340,10 +341,25 @@ class Secrets:
         with open(path, 'rb') as handle:
             return self.add(name, handle.read().strip())
 
-    def add_directory(self, directory, secret_keys=('*.bin',), passphrases=('*.passphrase',)):
+    def add_pkcs12(self, name, data, passphrases=()):
+        """A PKCS#12 file (bytes): raw, base64, URL-safe base64 and hex, as a secret key is, and its private key, in
+        every form add_private_key looks for, when the file opens without a passphrase or with one given."""
+        self.add_secret_key(name, data)
+        for passphrase in [None] + [_bytes(p) for p in passphrases if p]:
+            try:
+                key = pkcs12.load_key_and_certificates(data, passphrase)[0]
+            except ValueError:
+                continue
+            if key is not None:
+                self.add_private_key('the private key in %s' % name, private_key_text(key))
+            break
+        return self
+
+    def add_directory(self, directory, secret_keys=('*.bin',), passphrases=('*.passphrase',), pkcs12_files=('*.p12', '*.pfx')):
         """The key material of a directory of test files (e.g. the collection's test PKI): each file named like
-        passphrases is a passphrase, each named like secret_keys a secret key, each other file holding a PEM private
-        key that key (encrypted ones opened with the passphrases found). Certificates and public keys are skipped."""
+        passphrases is a passphrase, each named like secret_keys a secret key, each named like pkcs12_files a PKCS#12
+        file (add_pkcs12, opened with the passphrases found), each other file holding a PEM private key that key
+        (encrypted ones opened with the passphrases found). Certificates and public keys are skipped."""
         names = sorted(n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n)))
 
         def matching(patterns):
@@ -358,7 +374,7 @@ class Secrets:
             with open(os.path.join(directory, name), 'rb') as handle:
                 self.add_secret_key('secret key %s' % name, handle.read())
         keys = []
-        for name in sorted(set(names) - set(matching(passphrases)) - set(matching(secret_keys))):
+        for name in sorted(set(names) - set(matching(passphrases)) - set(matching(secret_keys)) - set(matching(pkcs12_files))):
             with open(os.path.join(directory, name), 'rb') as handle:
                 data = handle.read()
             if b'PRIVATE KEY-----' in data:
@@ -367,6 +383,10 @@ class Secrets:
         for encrypted, name, text in sorted(keys):
             opener = next((p for p in found if _load_private_key(text, [p]) is not None), None) if encrypted else None
             self.add_private_key('private key %s' % name, text, passphrase=opener)
+        # After the PEM keys: a key a PKCS#12 file shares with one is found under the PEM file's name.
+        for name in matching(pkcs12_files):
+            with open(os.path.join(directory, name), 'rb') as handle:
+                self.add_pkcs12('PKCS#12 file %s' % name, handle.read(), found)
         return self
 
     def find(self, data):

@@ -19,8 +19,9 @@ during a run, for tests that make many certificates and need no distinct keys (R
 Unless given, a certificate is valid from one day ago for ``days`` days (365), so code that checks the
 real clock sees it as valid; pass ``not_before``/``not_after`` for fixed dates.
 
-Bytes: ``cert_pem``, ``cert_der``, ``key_pem`` (PKCS#8); text (str): ``cert_text``, ``key_text()``,
-``public_key_text()``. Keystore files (bytes): ``pkcs12_keystore()`` and ``jks_keystore()`` (trusted certificates only).
+Bytes: ``cert_pem``, ``cert_der``, ``key_pem`` (PKCS#8), ``pkcs12()``; text (str): ``cert_text``, ``key_text()``,
+``public_key_text()``. ``pkcs12_file()`` makes a PKCS#12 file of any parts, for files that lack one. Keystore files
+(bytes): ``pkcs12_keystore()`` (named entries) and ``jks_keystore()`` (trusted certificates only).
 """
 
 from __future__ import annotations
@@ -81,6 +82,12 @@ def cached_key(kind='rsa', slot=0):
     return _KEY_CACHE[(kind, slot)]
 
 
+def _encryption(passphrase):
+    if passphrase is None:
+        return serialization.NoEncryption()
+    return serialization.BestAvailableEncryption(passphrase.encode('utf-8') if isinstance(passphrase, str) else passphrase)
+
+
 def private_key_text(key, fmt='pkcs8', passphrase=None):
     """PEM text of a private key.
 
@@ -90,12 +97,7 @@ def private_key_text(key, fmt='pkcs8', passphrase=None):
     """
     private_format = {'pkcs8': serialization.PrivateFormat.PKCS8,
                       'traditional': serialization.PrivateFormat.TraditionalOpenSSL}[fmt]
-    if passphrase is None:
-        encryption = serialization.NoEncryption()
-    else:
-        encryption = serialization.BestAvailableEncryption(
-            passphrase.encode('utf-8') if isinstance(passphrase, str) else passphrase)
-    return key.private_bytes(serialization.Encoding.PEM, private_format, encryption).decode('ascii')
+    return key.private_bytes(serialization.Encoding.PEM, private_format, _encryption(passphrase)).decode('ascii')
 
 
 def public_key_text(key, fmt='spki'):
@@ -104,6 +106,15 @@ def public_key_text(key, fmt='spki'):
     public_format = {'spki': serialization.PublicFormat.SubjectPublicKeyInfo,
                      'pkcs1': serialization.PublicFormat.PKCS1}[fmt]
     return public.public_bytes(serialization.Encoding.PEM, public_format).decode('ascii')
+
+
+def pkcs12_file(key=None, certificate=None, extra=(), passphrase=None, friendly_name=b'apinizer test'):
+    """PKCS#12 bytes of a private key, its certificate and extra certificates (Issued objects, certificates or
+    pkcs12.PKCS12Certificate with a friendly name, in the order given); any part may be left out. Protected by
+    passphrase (str or bytes) when given."""
+    certificates = [item.certificate if isinstance(item, Issued) else item for item in extra]
+    return pkcs12.serialize_key_and_certificates(friendly_name, key, certificate, certificates or None,
+                                                 _encryption(passphrase))
 
 
 # --- certificates -----------------------------------------------------------------------------------------------------
@@ -142,6 +153,10 @@ class Issued:
     def public_key_text(self, fmt='spki'):
         """The public key as PEM text; fmt as in public_key_text()."""
         return public_key_text(self.key, fmt)
+
+    def pkcs12(self, chain=(), passphrase=None):
+        """A PKCS#12 file (bytes) of the certificate, its key and the chain (Issued objects, in the order given)."""
+        return pkcs12_file(self.key, self.certificate, chain, passphrase)
 
     @property
     def sha1(self):
@@ -289,16 +304,13 @@ def pem_bundle(*items):
 # --- keystore files ---------------------------------------------------------------------------------------------------
 
 def pkcs12_keystore(password, key_entry=None, alias='my-alias', trusted=None):
-    """A PKCS#12 file (bytes) protected by ``password`` (str; None for none): the key entry ``key_entry`` (an Issued:
-    its key and certificate, friendly name ``alias``) and the certificate entries ``trusted`` ({friendly name: Issued})."""
-    cas = [pkcs12.PKCS12Certificate(issued.certificate, name.encode('utf-8')) for name, issued in (trusted or {}).items()]
-    if password is None:
-        encryption = serialization.NoEncryption()
-    else:
-        encryption = serialization.BestAvailableEncryption(password.encode('utf-8'))
-    return pkcs12.serialize_key_and_certificates(
-        alias.encode('utf-8') if key_entry is not None else None, key_entry.key if key_entry is not None else None,
-        key_entry.certificate if key_entry is not None else None, cas or None, encryption)
+    """A PKCS#12 keystore (bytes) protected by ``password`` (str; None for none): the key entry ``key_entry`` (an
+    Issued: its key and certificate, friendly name ``alias``) and the certificate entries ``trusted`` ({friendly name:
+    Issued})."""
+    entries = [pkcs12.PKCS12Certificate(issued.certificate, name.encode('utf-8')) for name, issued in (trusted or {}).items()]
+    if key_entry is None:
+        return pkcs12_file(extra=entries, passphrase=password, friendly_name=None)
+    return pkcs12_file(key_entry.key, key_entry.certificate, entries, password, friendly_name=alias.encode('utf-8'))
 
 
 JKS_MAGIC = 0xFEEDFEED

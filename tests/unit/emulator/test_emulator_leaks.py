@@ -224,6 +224,20 @@ def test_a_directory_of_test_key_material(tmp_path, material):
     assert leaks.scan([('log', issued.cert_text + testcerts.public_key_text(material.key))], found).check()
 
 
+def test_a_pkcs12_file_of_a_directory_is_scanned_for_as_its_base64_and_as_the_key_it_holds(tmp_path, material):
+    issued = testcerts.make_certificate('p12.example.com')
+    data = issued.pkcs12(passphrase=material.passphrase)
+    (tmp_path / 'leaf.p12').write_bytes(data)
+    (tmp_path / 'leaf-p12.passphrase').write_text(material.passphrase)
+    found = leaks.Secrets().add_directory(str(tmp_path))
+    assert found.names == ['passphrase leaf-p12.passphrase', 'PKCS#12 file leaf.p12', 'the private key in PKCS#12 file leaf.p12']
+    encoded = base64.b64encode(data).decode('ascii')
+    assert [f.name for f in leaks.scan([('log', 'pkcs12: ' + encoded)], found).findings] == ['PKCS#12 file leaf.p12']
+    sent = base64.b64encode(issued.key_text().encode('ascii')).decode('ascii')
+    assert [f.name for f in leaks.scan([('log', sent)], found).findings] == ['the private key in PKCS#12 file leaf.p12']
+    assert leaks.scan([('log', issued.cert_text)], found).check()
+
+
 def test_values_too_short_to_scan_for_are_refused():
     with pytest.raises(ValueError, match="secret 'pin' is 4 bytes long"):
         leaks.Secrets().add('pin', '1234')

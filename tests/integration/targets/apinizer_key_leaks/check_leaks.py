@@ -7,11 +7,12 @@ output of those scenarios (so that an empty or truncated log cannot pass). Names
 
 The scan is apinizer_emulator.leaks, the collection's one leak scanner (from apinizer_emulator_dir of
 integration_config.yml). The secrets: the tokens of integration_config.yml and the test PKI's key material (every
-private key, passphrase and secret key in --pki). What each output must hold does not depend on how a given
-ansible-core formats -vvv: the name of every apinizer_key and apinizer_key_info task of the two scenarios, read from
-their task files; values that only the modules' results carry (the public_key_sha256 apinizer_key computes for the
-test PKI's RSA key, the crypto_keys list of apinizer_key_info), printed only when results are; the content
-placeholders of a key's diff (stored, replaced), which exist only in diff mode; the -vvv connection line; the recap."""
+private key, passphrase, secret key and PKCS#12 file -- its base64 and its key -- in --pki). What each output must
+hold does not depend on how a given ansible-core formats -vvv: the name of every apinizer_key and apinizer_key_info
+task of those two scenarios and of every apinizer_bundle task of the PKCS#12 one (apinizer_bundle's pkcs12.yml),
+read from their task files; values that only the modules' results carry (the public_key_sha256 apinizer_key
+computes for the test PKI's RSA key, the crypto_keys list of apinizer_key_info), printed only when results are; the
+content placeholders of a key's diff (stored, replaced), which exist only in diff mode; the -vvv connection line; the recap."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -24,7 +25,9 @@ import sys
 import yaml
 
 KEY_MODULES = ('apinizer.apiops.apinizer_key', 'apinizer.apiops.apinizer_key_info')
-SCENARIOS = ('apinizer_key', 'apinizer_key_info')
+# (target, its task files, the modules whose task names the output must hold)
+SCENARIOS = (('apinizer_key', '*.yml', KEY_MODULES), ('apinizer_key_info', '*.yml', KEY_MODULES),
+             ('apinizer_bundle', 'pkcs12.yml', ('apinizer.apiops.apinizer_bundle',)))
 
 
 def main():
@@ -46,10 +49,10 @@ def main():
         fingerprint = leaks.public_key_sha256(handle.read())
     markers = [leaks.VERBOSE, leaks.RECAP, leaks.KEY_INFO_RESULT] + list(leaks.KEY_DIFF) + [
         leaks.result_marker('the public_key_sha256 apinizer_key returned for rsa-key.pem', fingerprint)]
-    for scenario in SCENARIOS:
-        names = leaks.task_names(sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', '*.yml'))), KEY_MODULES)
+    for scenario, files, modules in SCENARIOS:
+        names = leaks.task_names(sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', files))), modules)
         if not names:
-            raise SystemExit('no %s task found in %s: cannot tell what the output must hold' % (' or '.join(KEY_MODULES), scenario))
+            raise SystemExit('no %s task found in %s: cannot tell what the output must hold' % (' or '.join(modules), scenario))
         markers += names
     report = leaks.scan(args.outputs, secrets, markers=markers, each_file=True)
     print(report.summary())

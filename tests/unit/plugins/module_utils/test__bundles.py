@@ -19,13 +19,18 @@ CHAIN = testcerts.make_chain('api.example.com')
 OTHER = testcerts.make_certificate('other.example.com')
 EC_LEAF = testcerts.make_certificate('ec.example.com', key_kind='ec')
 SECRET = base64.b64encode(b'k' * 16).decode('ascii')
+P12_PASSPHRASE = 'bundle-p12-passphrase-3f9a61c2'
+# The CA certificates in the order a PKCS#12 exporter may keep them: not the chain's.
+P12 = CHAIN.leaf.pkcs12([CHAIN.root, CHAIN.intermediate], passphrase=P12_PASSPHRASE)
+P12_B64 = base64.b64encode(P12).decode('ascii')
 
 
 def spec(**fields):
     base = dict(name='api', state='present', environments=None, description='', alias=None, certificate=None,
                 certificate_path=None, chain=None, chain_path=None, private_key=None, private_key_path=None,
                 private_key_passphrase=None, secret_key=None, secret_key_path=None, public_key=None,
-                public_key_path=None, update_content='on_create', force=False, allow_expired=False)
+                public_key_path=None, pkcs12=None, pkcs12_path=None, pkcs12_passphrase=None, update_content='on_create',
+                force=False, allow_expired=False)
     base.update(fields)
     return base
 
@@ -277,3 +282,102 @@ def test_a_bad_prune_match_is_refused_naming_the_option_and_the_regex_error(text
     with pytest.raises(bundles.InvalidInput) as caught:
         bundles.prune_pattern(text)
     assert str(caught.value) == message
+
+
+# ---------------------------------------------------------------- PKCS#12 bundles
+
+def p12_spec(**fields):
+    given = dict(pkcs12=P12_B64, pkcs12_passphrase=P12_PASSPHRASE)
+    given.update(fields)
+    return spec(**given)
+
+
+def test_a_pkcs12_bundle_is_the_bundle_of_the_same_pem_with_the_chain_put_in_order(tmp_path):
+    as_pem = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_text()), ['production'])
+    path = tmp_path / 'api.p12'
+    path.write_bytes(P12)
+    for as_p12 in (bundles.desired_bundle(p12_spec(), ['production']),
+                   bundles.desired_bundle(spec(pkcs12_path=str(path), pkcs12_passphrase=P12_PASSPHRASE), ['production'])):
+        assert [(c['name'], c['der']) for c in as_p12['certificates']] == \
+            [(c['name'], c['der']) for c in as_pem['certificates']]
+        # the key goes out as the same PKCS#8 PEM, and is checked before it is sent
+        assert [(e['content'], e['public_key_sha256']) for e in as_p12['key']['environments']] == \
+            [(e['content'], e['public_key_sha256']) for e in as_pem['key']['environments']]
+        assert as_p12['key']['environments'][0]['check'] is not None
+
+
+def test_a_converged_pkcs12_bundle_plans_nothing():
+    as_pem = bundles.desired_bundle(spec(certificate=CHAIN.bundle(), private_key=CHAIN.leaf.key_text()), ['production'])
+    state = server_state([stored(c) for c in as_pem['certificates']], [stored_key()])
+    assert [c.action for c in bundles.plan([bundles.desired_bundle(p12_spec(), ['production'])], state, 'p')] == \
+        ['none', 'none', 'none', 'none']
+
+
+EC_P12 = base64.b64encode(EC_LEAF.pkcs12(passphrase=P12_PASSPHRASE)).decode('ascii')
+EXPIRED = testcerts.expired_certificate()
+
+
+@pytest.mark.parametrize('fields, message', [
+    (dict(pkcs12_passphrase=P12_PASSPHRASE + '-wrong'),
+     'bundle api: pkcs12: could not open the PKCS#12 file: pkcs12_passphrase is wrong'),
+    (dict(pkcs12=base64.b64encode(testcerts.pkcs12_file(None, CHAIN.leaf.certificate)).decode()),
+     'bundle api: pkcs12: the PKCS#12 file holds no private key; export it with the private key of its certificate, '
+     'or give the certificate as certificate_path to deploy it without a key'),
+    (dict(pkcs12=base64.b64encode(testcerts.pkcs12_file(CHAIN.leaf.key)).decode()),
+     'bundle api: pkcs12: the PKCS#12 file holds no certificate of its private key; export it with the certificate '
+     'the key belongs to'),
+    (dict(pkcs12=base64.b64encode(CHAIN.leaf.pkcs12([CHAIN.intermediate, OTHER])).decode()),
+     'bundle api: pkcs12: the PKCS#12 file holds a certificate (CN=other.example.com) that did not issue its '
+     'certificate (CN=api.example.com) or its chain; export the file with the certificate, its key and only the CA '
+     'certificates that issued it, or give them as certificate_path, chain_path and private_key_path'),
+    (dict(pkcs12=base64.b64encode(EXPIRED.pkcs12()).decode()),
+     'bundle api: the certificate (CN=expired.example.com) expired on %s; renew it, or set allow_expired to deploy '
+     'it anyway.' % bundles._pem.certificate_facts(EXPIRED.certificate)['not_after']),
+    (dict(pkcs12=EC_P12),
+     'bundle api: pkcs12: the key is EC (secp256r1), but a private_key (PRIVATE_KEY) on the Apinizer API is RSA only; '
+     'give an RSA key, or give the certificate alone as certificate_path (PEM) to deploy it without its key.'),
+    (dict(pkcs12='not base64 at all!'), 'bundle api: pkcs12: expected base64 text of a PKCS#12 file; this is not base64.'),
+    (dict(pkcs12=None, pkcs12_path='/nonexistent/api.p12'),
+     'bundle api: pkcs12_path: cannot read /nonexistent/api.p12: No such file or directory.'),
+    (dict(pkcs12=None), 'bundle api: pkcs12_passphrase is given without a PKCS#12 file; give pkcs12_path (or pkcs12), '
+     'or leave pkcs12_passphrase out.'),
+], ids=['wrong passphrase', 'no key', 'no certificate', 'unrelated certificate', 'expired leaf', 'EC key',
+        'not base64', 'unreadable file', 'passphrase alone'])
+def test_a_bad_pkcs12_bundle_is_refused_naming_the_bundle_and_never_the_passphrase(fields, message):
+    with pytest.raises(bundles.BundleError) as caught:
+        bundles.desired_bundle(p12_spec(**fields), ['production'])
+    assert str(caught.value) == message
+    assert P12_PASSPHRASE not in str(caught.value) and P12_B64[100:120] not in str(caught.value)
+
+
+def test_an_expired_pkcs12_leaf_is_deployed_with_allow_expired():
+    bundle = bundles.desired_bundle(p12_spec(pkcs12=base64.b64encode(EXPIRED.pkcs12()).decode(), allow_expired=True),
+                                    ['production'])
+    assert bundle['certificates'][0]['facts']['expired'] is True and bundle['key']['key_type'] == 'private_key'
+
+
+@pytest.mark.parametrize('fields, other', [
+    (dict(certificate=CHAIN.leaf.cert_text), 'certificate'),
+    (dict(certificate_path='/tmp/api.pem'), 'certificate_path'),
+    (dict(chain=CHAIN.intermediate.cert_text), 'chain'),
+    (dict(chain_path='/tmp/ca.pem'), 'chain_path'),
+    (dict(private_key=CHAIN.leaf.key_text()), 'private_key'),
+    (dict(private_key_path='/tmp/api.key'), 'private_key_path'),
+    (dict(private_key_passphrase='key-passphrase'), 'private_key_passphrase'),
+    (dict(secret_key=SECRET), 'secret_key'),
+    (dict(environments=['staging', {'name': 'production', 'private_key': CHAIN.leaf.key_text()}]),
+     'environments[1].private_key'),
+    (dict(environments=[{'name': 'production', 'private_key_path': '/tmp/api.key'}]), 'environments[0].private_key_path'),
+])
+def test_a_pkcs12_file_excludes_every_other_source_of_the_certificate_chain_and_key(fields, other):
+    with pytest.raises(bundles.BundleError) as caught:
+        bundles.desired_bundle(p12_spec(**fields), ['production'])
+    assert str(caught.value) == (
+        'bundle api: pkcs12 and %s cannot be combined: the PKCS#12 file gives the certificate, its chain and its '
+        'private key; remove %s, or give the bundle as PEM (certificate, chain and private_key, or their _path forms) '
+        'instead of pkcs12.' % (other, other))
+
+
+def test_a_pkcs12_bundle_keeps_per_environment_aliases():
+    bundle = bundles.desired_bundle(p12_spec(environments=[{'name': 'production', 'alias': 'prod-api'}, 'staging']), [])
+    assert [(e['name'], e['alias']) for e in bundle['key']['environments']] == [('production', 'prod-api'), ('staging', 'api')]

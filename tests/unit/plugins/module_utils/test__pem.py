@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import base64
 import datetime
 import hashlib
 import json
@@ -616,3 +617,72 @@ def test_the_host_names_of_a_certificate():
     assert _pem.certificate_host_names(issued.cert_der) == ['server.test', 'alt.test', '127.0.0.2']
     assert _pem.certificate_host_names(testcerts.make_certificate('only-cn.test', dns_names=[]).cert_der) == ['only-cn.test']
     assert _pem.certificate_host_names(b'not a certificate') == []
+
+
+# ---------------------------------------------------------------- PKCS#12
+
+P12_PASSPHRASE = 'p12-passphrase-7c1e0a9d5b'
+
+
+def test_a_pkcs12_file_gives_its_key_the_leaf_and_the_chain_ordered_from_the_leaf_whatever_order_it_keeps(chain):
+    shuffled = chain.leaf.pkcs12([chain.root, chain.intermediate], passphrase=P12_PASSPHRASE)
+    contents = _pem.load_pkcs12(shuffled, P12_PASSPHRASE)
+    assert _pem.certificate_der(contents.leaf) == chain.leaf.cert_der
+    assert [_pem.certificate_der(c) for c in contents.chain] == [chain.intermediate.cert_der, chain.root.cert_der]
+    assert _pem.key_matches_certificate(contents.private_key, chain.leaf.certificate)
+
+
+def test_without_its_key_bag_certificate_the_leaf_is_the_certificate_that_matches_the_key(chain):
+    data = testcerts.pkcs12_file(chain.leaf.key, None, [chain.intermediate, chain.leaf])
+    contents = _pem.load_pkcs12(data)
+    assert _pem.certificate_der(contents.leaf) == chain.leaf.cert_der
+    assert [_pem.certificate_der(c) for c in contents.chain] == [chain.intermediate.cert_der]
+
+
+def test_a_passphrase_given_for_an_unprotected_pkcs12_file_is_ignored(chain):
+    assert _pem.load_pkcs12(chain.leaf.pkcs12(), P12_PASSPHRASE).chain == []
+
+
+def raises_pkcs12_error(data, passphrase=None, option='pkcs12_path'):
+    """load_pkcs12's PemError message, checked to hold neither the passphrase nor any of the file's base64."""
+    with pytest.raises(PemError) as excinfo:
+        _pem.load_pkcs12(data, passphrase, option=option)
+    msg = str(excinfo.value)
+    assert P12_PASSPHRASE not in msg
+    encoded = base64.b64encode(data).decode('ascii')
+    assert not any(encoded[i:i + 16] in msg for i in range(0, len(encoded) - 16, 4))
+    return msg
+
+
+def test_a_wrong_pkcs12_passphrase_names_the_passphrase_option(chain):
+    data = chain.leaf.pkcs12(passphrase=P12_PASSPHRASE)
+    assert raises_pkcs12_error(data, P12_PASSPHRASE + 'x') == \
+        'pkcs12_path: could not open the PKCS#12 file: pkcs12_passphrase is wrong'
+    assert raises_pkcs12_error(data, None, option='pkcs12') == \
+        'pkcs12: the PKCS#12 file is protected by a passphrase; set pkcs12_passphrase'
+
+
+@pytest.mark.parametrize('make, expected', [
+    (lambda c: testcerts.pkcs12_file(None, None, [c.leaf, c.intermediate], P12_PASSPHRASE),
+     'pkcs12_path: the PKCS#12 file holds no private key; export it with the private key of its certificate, or give '
+     'the certificate as certificate_path to deploy it without a key'),
+    (lambda c: testcerts.pkcs12_file(c.leaf.key, None, (), P12_PASSPHRASE),
+     'pkcs12_path: the PKCS#12 file holds no certificate of its private key; export it with the certificate the key '
+     'belongs to'),
+    (lambda c: testcerts.pkcs12_file(c.leaf.key, None, [c.intermediate], P12_PASSPHRASE),
+     'pkcs12_path: the PKCS#12 file holds no certificate of its private key; it holds a certificate '
+     '(CN=Apinizer Test Intermediate CA); export it with the certificate the key belongs to'),
+    (lambda c: c.leaf.pkcs12([c.intermediate, testcerts.make_certificate('stray.example.com', key=testcerts.cached_key()),
+                              testcerts.make_ca('Other CA', key=testcerts.cached_key())], P12_PASSPHRASE),
+     'pkcs12_path: the PKCS#12 file holds 2 certificates (CN=stray.example.com; CN=Other CA) that did not issue its '
+     'certificate (CN=leaf.example.com) or its chain; export the file with the certificate, its key and only the CA '
+     'certificates that issued it, or give them as certificate_path, chain_path and private_key_path'),
+    (lambda c: (c.leaf.cert_text + c.leaf.key_text()).encode('ascii'),
+     'pkcs12_path: expected a PKCS#12 (.p12, .pfx) file, found a certificate and a private key (PRIVATE KEY)'),
+    (lambda c: c.leaf.pkcs12(passphrase=P12_PASSPHRASE)[:200],
+     'pkcs12_path: the PKCS#12 file is damaged: its length is not the one it declares (cut off, or with bytes added)'),
+    (lambda c: b'\x30\x82\x01\x00' + b'\x00' * 256, 'pkcs12_path: expected a PKCS#12 (.p12, .pfx) file, found DER-encoded binary data'),
+], ids=['no key', 'no certificate', 'no certificate of the key', 'unrelated certificates', 'PEM, not PKCS#12',
+        'cut off', 'other DER'])
+def test_a_pkcs12_file_that_cannot_give_a_bundle_is_refused_saying_why(chain, make, expected):
+    assert raises_pkcs12_error(make(chain), P12_PASSPHRASE) == expected

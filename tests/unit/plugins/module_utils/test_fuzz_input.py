@@ -302,6 +302,29 @@ def test_encrypted_keys_need_their_passphrase(index, passphrase):
             _pem.load_private_key(ENCRYPTED_PEMS[index], passphrase=passphrase, passphrase_option='private_key_passphrase')
 
 
+# A leaf, its key and the root in a PKCS#12 file: opened whole, or damaged (flipped, cut, dropped, inserted bytes).
+PKCS12_FILES = [LEAVES[0].pkcs12([ROOT], passphrase=PASSPHRASE), LEAVES[1].pkcs12([ROOT])]
+
+
+@FUZZ_SLOW
+@given(st.sampled_from(PKCS12_FILES).flatmap(damaged_der) | st.sampled_from(PKCS12_FILES) | st.binary(max_size=600),
+       PASSPHRASES)
+def test_pkcs12_files(data, passphrase):
+    """A PKCS#12 file, damaged or not, with any passphrase: its leaf, key and chain, or our error, which names the
+    option and neither the file's passphrase nor any of the file."""
+    tried('pkcs12 files')
+    try:
+        contents = _pem.load_pkcs12(data, passphrase)
+    except CollectionError as exc:
+        message = str(exc)
+        assert message.startswith('pkcs12_path: '), message
+        assert PASSPHRASE not in message, message
+        encoded = base64.b64encode(data).decode('ascii')
+        assert not any(encoded[i:i + 16] in message for i in range(0, max(len(encoded) - 16, 0), 4)), message
+        return
+    assert _pem.key_matches_certificate(contents.private_key, contents.leaf)
+
+
 # --- _bundles -------------------------------------------------------------------------------------------------------
 
 SPEC_FIELDS = ('state', 'environments', 'description', 'alias', 'certificate', 'certificate_path', 'chain', 'chain_path',

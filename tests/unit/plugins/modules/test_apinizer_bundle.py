@@ -276,3 +276,30 @@ def test_an_empty_bundle_list_prunes_every_match_once_allowed(run_module):
     assert [p['name'] for p in result.result['pruned']] == ['api', 'api', 'api-chain-1', 'api-chain-2', 'api-old',
                                                             'api-old']
     assert server.writes == ['DELETE'] * 6
+
+
+P12_PASSPHRASE = 'module-p12-passphrase-58d0c7e1'
+P12_BUNDLE = dict(name='api', pkcs12_passphrase=P12_PASSPHRASE, pkcs12=base64.b64encode(
+    CHAIN.leaf.pkcs12([CHAIN.intermediate], passphrase=P12_PASSPHRASE)).decode('ascii'))
+
+
+def test_a_pkcs12_bundle_that_the_server_holds_as_pem_gave_it_writes_nothing(run_module):
+    result, server = run_module(apinizer_bundle, dict(bundles=[P12_BUNDLE, BUNDLES[1]],
+                                                      environments=['production', 'staging']), CONVERGED)
+    assert result.result['changed'] is False and server.writes == []
+    assert result.result['summary'] == {'created': 0, 'updated': 0, 'deleted': 0, 'unchanged': 4}
+
+
+def test_a_wrong_pkcs12_passphrase_fails_before_any_request_without_the_passphrase_or_the_file(run_module):
+    bundles = [dict(P12_BUNDLE, pkcs12_passphrase=P12_PASSPHRASE + '-wrong')]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == 'bundle api: pkcs12: could not open the PKCS#12 file: pkcs12_passphrase is wrong'
+    assert P12_PASSPHRASE not in repr(result.result) and P12_BUNDLE['pkcs12'][:40] not in repr(result.result)
+
+
+def test_a_pkcs12_file_and_a_pem_certificate_in_one_bundle_fail_before_any_request(run_module):
+    bundles = [dict(P12_BUNDLE, certificate=CHAIN.leaf.cert_text)]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']))
+    assert result.failed and server.calls == []
+    assert result.result['msg'].startswith('bundle api: pkcs12 and certificate cannot be combined')

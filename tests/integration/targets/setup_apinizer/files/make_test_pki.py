@@ -47,7 +47,7 @@ def load_testcerts(emulator_dir=None):
 
 
 def make_files(testcerts):
-    """{filename: content}: text for PEM, bytes for DER and secret keys."""
+    """{filename: content}: text for PEM, bytes for DER, PKCS#12 and secret keys."""
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
     def dated(common_name, days, **kwargs):
@@ -58,10 +58,14 @@ def make_files(testcerts):
 
     ca = dated('apinizer test CA', (-1, 3650), is_ca=True)
     files = {'ca.pem': ca.cert_text}
+    leaves = {}
     for label, days in LEAVES:
-        leaf = dated('%s.apinizer.test' % label, days, issuer=ca)
+        leaf = leaves[label] = dated('%s.apinizer.test' % label, days, issuer=ca)
         files.update({label + '.pem': leaf.cert_text, label + '.der': leaf.cert_der, label + '-key.pem': leaf.key_text()})
     files['chain.pem'] = files['a.pem'] + files['ca.pem']
+    # The same leaf, key and chain as one PKCS#12 file, protected by a passphrase of its own.
+    files['a-p12.passphrase'] = 'p12-' + secrets.token_hex(16)
+    files['a.p12'] = leaves['a'].pkcs12([ca], passphrase=files['a-p12.passphrase'])
     # Key material for the key targets: an RSA key pair, the private half also encrypted, and its passphrase.
     rsa_key = testcerts.new_key('rsa')
     passphrase = 'pass-' + secrets.token_hex(16)
