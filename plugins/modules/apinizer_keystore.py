@@ -34,8 +34,8 @@ attributes:
     details:
       - Shows the changed fields among description and environments, each environment with its type, alias and
         the certificates inside its file (alias, SHA-256 fingerprint, subject, expiry).
-      - The file and the password never appear in a diff; a resend of files the server did not answer shows
-        C(file: stored) becoming C(file: replaced).
+      - "The file and the password never appear in a diff; a resend of files the server did not answer shows
+        C(file: stored) becoming C(file: replaced)."
   idempotent:
     support: partial
     details:
