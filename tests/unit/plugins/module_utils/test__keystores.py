@@ -60,8 +60,8 @@ def test_a_different_file_is_seen_by_its_bytes_and_the_diff_shows_fingerprints_o
     assert change.diff['before']['environments'][0] == dict(name='production', keystore_type='pkcs12')
     body = change.request.body()['json']
     entry = body['keyStoreEnvironmentList'][0]
-    assert (entry['keyStoreType'], entry['type'], entry['password'], entry['alias']) == ('PKCS12', 'PKCS12', PASSWORD,
-                                                                                        'server')
+    sent = (entry['keyStoreType'], entry['type'], entry['password'], entry['alias'])
+    assert sent == ('PKCS12', 'PKCS12', PASSWORD, 'server')
     assert base64.b64decode(entry['file']) == OTHER_P12
 
 
