@@ -2,17 +2,19 @@
 # Copyright (c) apinizer.apiops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fails when a secret of the test run appears in an output file of the key and keystore scenarios, or when a file is not the
-output of those scenarios (so that an empty or truncated log cannot pass). Names what leaked, never the value.
+"""Fails when a secret of the test run appears in an output file of the key and keystore scenarios, or when a file is
+not the output of those scenarios (so that an empty or truncated log cannot pass). Names what leaked, never the
+value.
 
 The scan is apinizer_emulator.leaks, the collection's one leak scanner (from apinizer_emulator_dir of
 integration_config.yml). The secrets: the tokens of integration_config.yml and the test PKI's key material (every
-private key, passphrase and secret key in --pki, the keystore password and every form of each keystore file). What each output must hold does not depend on how a given
-ansible-core formats -vvv: the name of every key and keystore module task of the four scenarios, read from
-their task files; values that only the modules' results carry (the public_key_sha256 apinizer_key computes for the
-test PKI's RSA key, the sha256_fingerprint apinizer_keystore returns for the certificate inside keystore.p12, the
-crypto_keys list of apinizer_key_info), printed only when results are; the content
-placeholders of a key's diff (stored, replaced), which exist only in diff mode; the -vvv connection line; the recap."""
+private key, passphrase and secret key in --pki, the keystore password and every form of each keystore file). What
+each output must hold does not depend on how a given ansible-core formats -vvv: the name of every key and keystore
+module task of the four scenarios, read from their task files; values that only the modules' results carry (the
+public_key_sha256 apinizer_key computes for the test PKI's RSA key, the sha256_fingerprint apinizer_keystore returns
+for the certificate inside keystore.p12, the crypto_keys list of apinizer_key_info), printed only when results are;
+the content placeholders of a key's diff (stored, replaced), which exist only in diff mode; the -vvv connection line;
+the recap."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
