@@ -302,45 +302,46 @@ SHARED_FIELDS = ('alias', 'file', 'file_path', 'keystore_password', 'keystore_ty
 
 
 def environment_entries(module):
-    """The environments option as dicts, each with the file, password, type and alias it uses and the option
-    prefix that gave its file. The secrets inside mappings were masked when the parameters were read."""
+    """The environments option as dicts, each with the file, password, type and alias it uses and, in prefixes, the
+    option prefix that gave each. The secrets inside mappings were masked when the parameters were read."""
     params = module.params
     shared = dict((field, params[field]) for field in SHARED_FIELDS)
     entries = []
     for index, item in enumerate(params['environments'] or []):
         where = 'environments[%d]' % index
         if isinstance(item, str):
-            entries.append(dict(shared, name=item, prefix=''))
+            entries.append(dict(shared, name=item))
             continue
         check_environment_mapping(item, where, ENVIRONMENT_KEYS)
         if item.get('file') and item.get('file_path'):
             raise InvalidInput('%s: file and file_path are mutually exclusive.' % where)
         if item.get('keystore_type') not in (None, 'jks', 'pkcs12'):
             raise InvalidInput('%s.keystore_type must be jks or pkcs12.' % where)
-        entry = dict(shared, name=str(item['name']), prefix='')
+        entry = dict(shared, name=str(item['name']))
         entry.update((field, item[field]) for field in ('alias', 'keystore_password', 'keystore_type') if field in item)
+        # Messages name the option each value came from: this mapping's, or the shared one.
+        entry['prefixes'] = dict((field, where + '.' if field in item else '') for field in SHARED_FIELDS)
         if item.get('file') or item.get('file_path'):
-            entry.update(file=item.get('file'), file_path=item.get('file_path'), prefix=where + '.')
-        elif 'keystore_password' in item or 'keystore_type' in item:
-            entry['prefix'] = where + '.'
+            entry.update(file=item.get('file'), file_path=item.get('file_path'))
+            entry['prefixes'].update(file=where + '.', file_path=where + '.')
         entries.append(entry)
     return entries
 
 
 def read_material(entry):
     """The Material of one environment's file, checked, or None when it has no file."""
-    prefix = entry['prefix']
+    prefixes = entry.get('prefixes') or {}
+    field = 'file_path' if entry['file_path'] else 'file'
+    option = prefixes.get(field, '') + field
     if entry['file_path']:
-        option = prefix + 'file_path'
         data = read_input_file(entry['file_path'], option)
     elif entry['file']:
-        option = prefix + 'file'
         data = _keystores.decode_file_option(entry['file'], option)
     else:
         return None
     return _keystores.keystore_material(data, entry['keystore_password'], entry['keystore_type'], option=option,
-                                        password_option=prefix + 'keystore_password',
-                                        type_option=prefix + 'keystore_type')
+                                        password_option=prefixes.get('keystore_password', '') + 'keystore_password',
+                                        type_option=prefixes.get('keystore_type', '') + 'keystore_type')
 
 
 def desired_from_params(module):

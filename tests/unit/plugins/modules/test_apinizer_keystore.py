@@ -98,3 +98,17 @@ def test_info_reads_a_list_that_names_environments_by_id_through_the_get(run_mod
     by_id = {'resultList': [{'name': 'mtls', 'keyStoreEnvironmentList': [{'environmentId': 'e1', 'type': 'JKS'}]}]}
     result, _server = run_module(apinizer_keystore_info, {}, [('GET', LIST_PATH, by_id), ('GET', PATH, stored())])
     assert [e['name'] for e in result.result['keystores'][0]['environments']] == ['production', 'staging']
+
+
+def test_messages_name_the_option_each_value_came_from(run_module):
+    jks = base64.b64encode(testcerts.jks_keystore(PASSWORD, {}, key_entries={'mtls': LEAF})).decode('ascii')
+    result, server = run_module(apinizer_keystore, dict(ARGS, keystore_type='pkcs12', environments=[
+        'production', dict(name='staging', file=jks)]))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == ('keystore_type is pkcs12, but environments[1].file holds a JKS file; set '
+                                    'keystore_type to jks, or leave it out to detect the type.')
+    result, server = run_module(apinizer_keystore, dict(ARGS, environments=[
+        'production', dict(name='staging', keystore_password='another-wrong-password')]))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == ('file: the PKCS#12 file cannot be opened with environments[1].keystore_password: '
+                                    'the password is wrong or the file is damaged.')
