@@ -25,7 +25,7 @@ ACTIONS = ('create', 'update', 'delete', 'none')
 # What an applied change did, as the modules report it.
 DONE = dict(create='created', update='updated', delete='deleted', none='unchanged')
 DONE_ACTIONS = tuple(DONE[action] for action in ACTIONS)
-KIND_LABELS = dict(certificate='Certificate', key='Key')
+KIND_LABELS = dict(certificate='Certificate', key='Key', keystore='Keystore')
 
 
 class Request(namedtuple('Request', ['method', 'path', 'params', 'body'])):
@@ -48,7 +48,7 @@ class Change(namedtuple('Change', ['kind', 'name', 'action', 'before', 'after', 
                                    'group', 'desired', 'options', 'restore', 'read_first'])):
     """One planned change of one stored object.
 
-    kind: certificate or key; action: create, update, delete or none; before/after: non-secret views of the
+    kind: certificate, key or keystore; action: create, update, delete or none; before/after: non-secret views of the
     object as the server holds it and as it will be; diff: the changed non-secret fields; request: the write
     (None for none); depends_on: (kind, name) of the changes that must succeed first; group: the bundle it belongs
     to, or None; desired and options: what it was planned from, so that it can be planned again from a fresh

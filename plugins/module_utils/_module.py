@@ -20,7 +20,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._validation import
 
 # Fields of an environments mapping that are not secret; every other value in one (key material, passphrases,
 # and a mistyped field name, whatever it holds) is masked.
-PUBLIC_ENVIRONMENT_FIELDS = frozenset(['name', 'alias'])
+PUBLIC_ENVIRONMENT_FIELDS = frozenset(['name', 'alias', 'keystore_type'])
 
 
 class TaskFailed(CollectionError):
@@ -108,15 +108,20 @@ def require_libraries(cryptography=True):
         raise MissingLibrary('cryptography', _pem.CRYPTOGRAPHY_IMPORT_ERROR)
 
 
+# The fields of a desired environment entry that are sent and secret: key content, keystore file and password.
+SENT_SECRET_FIELDS = ('content', 'file', 'password')
+
+
 def hide_sent_key_material(client, desired_keys):
-    """The key material the desired keys send (base64 that appears nowhere in the parameters when it was read from
-    a file or re-encoded) is scrubbed from the client's messages, the only place where it could surface (a server
-    error that echoes the request). Results never carry it, so it is not registered for masking."""
+    """The key material and keystore files the desired keys or keystores send (base64 that appears nowhere in the
+    parameters when it was read from a file or re-encoded), and keystore passwords, are scrubbed from the client's
+    messages, the only place where they could surface (a server error that echoes the request). Results never carry
+    them, so they are not registered for masking."""
     secrets = set()
     for desired in desired_keys:
         for entry in (desired or {}).get('environments') or []:
-            if isinstance(entry, dict) and entry.get('content'):
-                secrets.add(entry['content'])
+            if isinstance(entry, dict):
+                secrets.update(entry[field] for field in SENT_SECRET_FIELDS if entry.get(field))
     client.hide(sorted(secrets))
 
 
@@ -141,7 +146,7 @@ def manage_one(module, kind, desired_from_params, options, return_key, updated_v
     params = module.params
     desired = desired_from_params(module)
     client = _client.ApinizerClient.from_module(module)
-    if kind == 'key':
+    if kind in ('key', 'keystore'):
         hide_sent_key_material(client, [desired])
     current = _server.READERS[kind](client, params['project'], desired['name'])
     change = _server.PLANNERS[kind](desired, current, options)

@@ -22,6 +22,7 @@ import binascii
 import datetime
 import hashlib
 import re
+import struct
 import traceback
 from collections import namedtuple
 
@@ -635,3 +636,149 @@ def _subjects(certs):
     """'a certificate (CN=a)' or '2 certificates (CN=a; CN=b)', for messages."""
     return '%s (%s)' % ('a certificate' if len(certs) == 1 else '%d certificates' % len(certs),
                         '; '.join(c.subject.rfc4514_string() for c in certs))
+# --- keystore files ---------------------------------------------------------------------------------------------------
+
+JKS_MAGIC = 0xFEEDFEED
+JCEKS_MAGIC = 0xCECECECE
+_JKS_PRIVATE_KEY_TAG, _JKS_TRUSTED_CERTIFICATE_TAG = 1, 2
+# Java's JKS integrity digest: SHA-1 over the UTF-16BE password, this whitener and the file body.
+_JKS_WHITENER = b'Mighty Aphrodite'
+
+
+class KeystoreContents(namedtuple('KeystoreContents', ['keystore_type', 'certificates'])):
+    """What a keystore file holds, without secrets: its type (jks or pkcs12) and one dict per certificate inside
+    (alias, private_key: whether it is the certificate of a key entry, and certificate_facts())."""
+
+    __slots__ = ()
+
+
+def keystore_file_type(data):
+    """jks, jceks or pkcs12 from the first bytes of a keystore file, or None when it is none of them."""
+    if len(data) >= 4 and struct.unpack('>I', data[:4])[0] == JKS_MAGIC:
+        return 'jks'
+    if len(data) >= 4 and struct.unpack('>I', data[:4])[0] == JCEKS_MAGIC:
+        return 'jceks'
+    if _pkcs12_shape(data) is not None:
+        return 'pkcs12'
+    return None
+
+
+def load_pkcs12_keystore(data, password, option='file', password_option='password'):
+    """[(alias, private_key, certificate)] of a PKCS#12 file opened with password (str): the key entry first
+    (private_key True), then the other certificates. Raises PemError naming the options."""
+    secret = password.encode('utf-8') if password else None
+    try:
+        if not hasattr(pkcs12, 'load_pkcs12'):  # cryptography < 36: no friendly names
+            key, cert, others = pkcs12.load_key_and_certificates(data, secret)
+            return ([('', key is not None, cert)] if cert is not None else []) + [('', False, c) for c in others]
+        loaded = pkcs12.load_pkcs12(data, secret)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise PemError('%s: the PKCS#12 file cannot be opened with %s: the password is wrong or the file is damaged.'
+                       % (option, password_option))
+    found = []
+    if loaded.cert is not None:
+        found.append((_friendly_name(loaded.cert), loaded.key is not None, loaded.cert.certificate))
+    elif loaded.key is not None:
+        raise PemError('%s: the PKCS#12 file holds a private key without its certificate; add the certificate.'
+                       % option)
+    found.extend((_friendly_name(item), False, item.certificate) for item in loaded.additional_certs)
+    return found
+
+
+def _friendly_name(item):
+    return item.friendly_name.decode('utf-8', 'replace') if item.friendly_name else ''
+
+
+def _jks_reader(data, option):
+    position = [0]
+
+    def read(size):
+        start = position[0]
+        if start + size > len(data):
+            raise PemError('%s: the JKS file is cut off or damaged.' % option)
+        position[0] = start + size
+        return data[start:start + size]
+
+    def number(fmt):
+        return struct.unpack(fmt, read(struct.calcsize(fmt)))[0]
+
+    def text():
+        return read(number('>H')).decode('utf-8', 'replace')
+
+    return read, number, text, position
+
+
+def read_jks_keystore(data, password, option='file', password_option='password'):
+    """[(alias, private_key, certificate)] of a JKS file, read in pure Python: its structure, its integrity digest
+    (which proves the password) and the certificates, in clear in a JKS file. A private key entry stays encrypted
+    (its proprietary protection is not undone here): that it is there is all that is checked of it."""
+    read, number, text, position = _jks_reader(data, option)
+    if number('>I') != JKS_MAGIC or number('>I') not in (1, 2):
+        raise PemError('%s: the file is not a JKS keystore of version 1 or 2.' % option)
+    found = []
+    for _index in range(number('>I')):
+        tag = number('>I')
+        alias = text()
+        read(8)  # creation time
+        if tag == _JKS_PRIVATE_KEY_TAG:
+            read(number('>I'))  # the protected key
+            chain = [(text(), read(number('>I')))[1] for _certificate in range(number('>I'))]
+            if not chain:
+                raise PemError('%s: the JKS key entry %s holds no certificate; add its certificate chain.'
+                               % (option, alias))
+            found.extend((alias, position_in_chain == 0, der) for position_in_chain, der in enumerate(chain))
+        elif tag == _JKS_TRUSTED_CERTIFICATE_TAG:
+            text()  # the certificate type, X.509
+            found.append((alias, False, read(number('>I'))))
+        else:
+            raise PemError('%s: the JKS file holds an entry of unknown kind %d (a secret key entry of a JCEKS file?).'
+                           % (option, tag))
+    body = data[:position[0]]
+    digest = read(20)
+    if hashlib.sha1((password or '').encode('utf-16-be') + _JKS_WHITENER + body).digest() != digest:
+        raise PemError('%s: the JKS file fails its integrity check with %s: the password is wrong or the file is '
+                       'damaged.' % (option, password_option))
+    certificates = []
+    for alias, private_key, der in found:
+        cert = _load_der_certificate(der)
+        if cert is None:
+            raise PemError('%s: the certificate of JKS entry %s is damaged (not a valid X.509 certificate).'
+                           % (option, alias))
+        certificates.append((alias, private_key, cert))
+    return certificates
+
+
+def open_keystore(data, password, keystore_type=None, option='file', password_option='password',
+                  type_option='keystore_type', now=None):
+    """Open a keystore file (bytes) and check it: its type (detected; when keystore_type is given, checked against
+    the file), the password, that it holds a private key with its certificate, and that no certificate inside is
+    expired or not yet valid. Returns KeystoreContents; raises PemError naming the option."""
+    found_type = keystore_file_type(data)
+    if found_type is None:
+        raise PemError('%s: the file is neither a JKS nor a PKCS#12 keystore.' % option)
+    if found_type == 'jceks':
+        raise PemError('%s: the file is a JCEKS keystore; the Apinizer API takes JKS or PKCS12: convert it with keytool '
+                       '-importkeystore -deststoretype pkcs12.' % option)
+    if keystore_type and keystore_type != found_type:
+        raise PemError('%s is %s, but %s holds a %s file; set %s to %s, or leave it out to detect the type.'
+                       % (type_option, keystore_type, option, found_type.upper(), type_option, found_type))
+    if found_type == 'pkcs12':
+        entries = load_pkcs12_keystore(data, password, option, password_option)
+    else:
+        entries = read_jks_keystore(data, password, option, password_option)
+    if not any(private_key for _alias, private_key, _cert in entries):
+        raise PemError('%s: the keystore holds no private key entry; give a keystore with a private key and its '
+                       'certificate.' % option)
+    certificates = []
+    for alias, private_key, cert in entries:
+        facts = certificate_facts(cert, now=now)
+        which = 'the certificate of %s' % ('entry %s' % alias if alias else 'the key entry' if private_key else 'an entry')
+        if facts['expired']:
+            raise PemError('%s: %s (%s) expired on %s; give a keystore with a valid certificate.'
+                           % (option, which, facts['subject'], facts['not_after']))
+        if facts['not_yet_valid']:
+            raise PemError('%s: %s (%s) is not valid before %s; give a keystore whose certificates are valid now.'
+                           % (option, which, facts['subject'], facts['not_before']))
+        certificates.append(dict(alias=alias, private_key=private_key, sha256_fingerprint=facts['sha256_fingerprint'],
+                                 subject=facts['subject'], not_after=facts['not_after']))
+    return KeystoreContents(found_type, certificates)

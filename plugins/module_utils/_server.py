@@ -6,13 +6,13 @@
 # Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 # Do not use this from other collections or your own plugins!
 
-"""Reading what the server holds: certificates and keys, one or all, normalised by the resource layers; and
+"""Reading what the server holds: certificates, keys and keystores, one or all, normalised by the resource layers; and
 replan(), which the executor calls to plan a change again from a fresh read."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _keys
+from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _keys, _keystores
 
 
 def read_certificate(client, project, name):
@@ -85,9 +85,30 @@ def _pair_ids(listed, named):
                 if alias and len(items) == 1 and len(named_by_alias.get(alias, ())) == 1)
 
 
-READERS = dict(certificate=read_certificate, key=read_key)
-LIST_READERS = dict(certificate=read_certificates, key=read_keys)
-PLANNERS = dict(certificate=_certificates.plan, key=_keys.plan)
+def read_keystore(client, project, name):
+    """One keystore from its get endpoint, or None."""
+    entry = client.get_one(_keystores.keystore_path(project, name))
+    return _keystores.current_keystore(entry) if entry else None
+
+
+def read_keystores(client, project):
+    """Every keystore of the project. A list entry that names its environments by id only (the key list of newer
+    servers does; no keystore page says a keystore list does) is read again through its get endpoint."""
+    keystores = []
+    for entry in client.get(_keystores.keystore_path(project)).get('resultList') or []:
+        items = entry.get('keyStoreEnvironmentList') or []
+        if any(not item.get('environmentName') for item in items):
+            named = read_keystore(client, project, entry.get('name'))
+            if named is not None:  # else deleted between the list and the get
+                keystores.append(named)
+            continue
+        keystores.append(_keystores.current_keystore(entry))
+    return keystores
+
+
+READERS = dict(certificate=read_certificate, key=read_key, keystore=read_keystore)
+LIST_READERS = dict(certificate=read_certificates, key=read_keys, keystore=read_keystores)
+PLANNERS = dict(certificate=_certificates.plan, key=_keys.plan, keystore=_keystores.plan)
 
 
 def replan(client, change):

@@ -21,7 +21,7 @@ real clock sees it as valid; pass ``not_before``/``not_after`` for fixed dates.
 
 Bytes: ``cert_pem``, ``cert_der``, ``key_pem`` (PKCS#8), ``pkcs12()``; text (str): ``cert_text``, ``key_text()``,
 ``public_key_text()``. ``pkcs12_file()`` makes a PKCS#12 file of any parts, for files that lack one. Keystore files
-(bytes): ``pkcs12_keystore()`` (named entries) and ``jks_keystore()`` (trusted certificates only).
+(bytes): ``pkcs12_keystore()`` (named entries) and ``jks_keystore()`` (trusted certificates, and key entries).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import os
 import struct
 from collections import namedtuple
 
@@ -322,10 +323,48 @@ def _java_utf(text):
     return struct.pack('>H', len(data)) + data
 
 
-def jks_keystore(password, trusted):
-    """A Java KeyStore file (JKS, version 2, bytes) of trusted certificate entries ``trusted`` ({alias: Issued}), with
-    the integrity digest that ``password`` gives (SHA-1 over the UTF-16BE password, "Mighty Aphrodite" and the body)."""
-    body = struct.pack('>III', JKS_MAGIC, 2, len(trusted))
+# Sun's JKS key protector (what keytool writes for a JKS private key entry), OID 1.3.6.1.4.1.42.2.17.1.1.
+JKS_KEY_PROTECTOR_OID_DER = bytes.fromhex('060a2b060104012a021101010500')  # with NULL parameters
+JKS_PRIVATE_KEY_TAG = 1
+
+
+def _der(tag, content):
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    size = length.to_bytes((length.bit_length() + 7) // 8, 'big')
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _jks_protected_key(key, password):
+    """The key's PKCS#8 DER protected as keytool does for JKS: XOR with a SHA-1 stream seeded by a random salt, then
+    a SHA-1 check, wrapped in an EncryptedPrivateKeyInfo."""
+    plain = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    secret = password.encode('utf-16-be')
+    salt = os.urandom(20)
+    stream, digest = b'', salt
+    while len(stream) < len(plain):
+        digest = hashlib.sha1(secret + digest).digest()
+        stream += digest
+    encrypted = bytes(a ^ b for a, b in zip(plain, stream))
+    protected = salt + encrypted + hashlib.sha1(secret + plain).digest()
+    return _der(0x30, _der(0x30, JKS_KEY_PROTECTOR_OID_DER) + _der(0x04, protected))
+
+
+def jks_keystore(password, trusted, key_entries=None):
+    """A Java KeyStore file (JKS, version 2, bytes) of trusted certificate entries ``trusted`` ({alias: Issued}) and
+    private key entries ``key_entries`` ({alias: Issued}: its key, protected with ``password``, and its certificate as
+    the chain), with the integrity digest that ``password`` gives (SHA-1 over the UTF-16BE password, "Mighty
+    Aphrodite" and the body)."""
+    key_entries = key_entries or {}
+    body = struct.pack('>III', JKS_MAGIC, 2, len(trusted) + len(key_entries))
+    for alias, issued in key_entries.items():
+        protected = _jks_protected_key(issued.key, password)
+        der = issued.cert_der
+        body += (struct.pack('>I', JKS_PRIVATE_KEY_TAG) + _java_utf(alias) + struct.pack('>Q', 0)
+                 + struct.pack('>I', len(protected)) + protected + struct.pack('>I', 1)
+                 + _java_utf('X.509') + struct.pack('>I', len(der)) + der)
     for alias, issued in trusted.items():
         der = issued.cert_der
         body += (struct.pack('>I', JKS_TRUSTED_CERTIFICATE_TAG) + _java_utf(alias) + struct.pack('>Q', 0)

@@ -2,32 +2,41 @@
 # Copyright (c) apinizer.apiops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Fails when a secret of the test run appears in an output file of the key scenarios, or when a file is not the
-output of those scenarios (so that an empty or truncated log cannot pass). Names what leaked, never the value.
+"""Fails when a secret of the test run appears in an output file of the key and keystore scenarios, or when a file is
+not the output of those scenarios (so that an empty or truncated log cannot pass). Names what leaked, never the
+value.
 
 The scan is apinizer_emulator.leaks, the collection's one leak scanner (from apinizer_emulator_dir of
 integration_config.yml). The secrets: the tokens of integration_config.yml and the test PKI's key material (every
-private key, passphrase, secret key and PKCS#12 file -- its base64 and its key -- in --pki). What each output must
-hold does not depend on how a given ansible-core formats -vvv: the name of every apinizer_key and apinizer_key_info
-task of those two scenarios and of every apinizer_bundle task of the PKCS#12 one (apinizer_bundle's pkcs12.yml),
-read from their task files; values that only the modules' results carry (the public_key_sha256 apinizer_key
-computes for the test PKI's RSA key, the crypto_keys list of apinizer_key_info), printed only when results are; the
-content placeholders of a key's diff (stored, replaced), which exist only in diff mode; the -vvv connection line; the recap."""
+private key, passphrase, secret key and PKCS#12 file -- its base64 and its key -- in --pki, the keystore password
+and every form of each keystore file). What each output must hold does not depend on how a given ansible-core
+formats -vvv: the name of every key and keystore module task of those four scenarios and of every apinizer_bundle
+task of the PKCS#12 one (apinizer_bundle's pkcs12.yml), read from their task files; values that only the modules'
+results carry (the public_key_sha256 apinizer_key computes for the test PKI's RSA key, the sha256_fingerprint
+apinizer_keystore returns for the certificate inside keystore.p12, the crypto_keys list of apinizer_key_info),
+printed only when results are; the content placeholders of a key's diff (stored, replaced), which exist only in
+diff mode; the -vvv connection line; the recap."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import argparse
+import base64
 import glob
 import os
 import sys
 
 import yaml
 
-KEY_MODULES = ('apinizer.apiops.apinizer_key', 'apinizer.apiops.apinizer_key_info')
+KEY_MODULES = ('apinizer.apiops.apinizer_key', 'apinizer.apiops.apinizer_key_info', 'apinizer.apiops.apinizer_keystore',
+               'apinizer.apiops.apinizer_keystore_info')
 # (target, its task files, the modules whose task names the output must hold)
 SCENARIOS = (('apinizer_key', '*.yml', KEY_MODULES), ('apinizer_key_info', '*.yml', KEY_MODULES),
+             ('apinizer_keystore', '*.yml', KEY_MODULES), ('apinizer_keystore_info', '*.yml', KEY_MODULES),
              ('apinizer_bundle', 'pkcs12.yml', ('apinizer.apiops.apinizer_bundle',)))
+KEYSTORE_FILES = ('keystore.p12', 'keystore-rotated.p12', 'keystore.jks')
+# A piece of a keystore file's base64 this long is found wherever part of the file shows, cut off or not.
+KEYSTORE_PIECE = 64
 
 
 def main():
@@ -45,10 +54,19 @@ def main():
 
     secrets = leaks.Secrets().add('token', config['apinizer_token']).add('read-only token', config['apinizer_read_only_token'])
     secrets.add_directory(args.pki)
+    secrets.add_file('keystore password', os.path.join(args.pki, 'keystore.password'))
+    for name in KEYSTORE_FILES:
+        with open(os.path.join(args.pki, name), 'rb') as handle:
+            data = handle.read()
+        secrets.add_secret_key('keystore file %s' % name, data)  # raw, base64, hex
+        secrets.add('keystore file %s (a piece of its base64)' % name, base64.b64encode(data)[KEYSTORE_PIECE:2 * KEYSTORE_PIECE])
+    with open(os.path.join(args.pki, 'keystore.p12.cert-sha256')) as handle:
+        keystore_certificate = handle.read().strip()
     with open(os.path.join(args.pki, 'rsa-key.pem')) as handle:
         fingerprint = leaks.public_key_sha256(handle.read())
     markers = [leaks.VERBOSE, leaks.RECAP, leaks.KEY_INFO_RESULT] + list(leaks.KEY_DIFF) + [
-        leaks.result_marker('the public_key_sha256 apinizer_key returned for rsa-key.pem', fingerprint)]
+        leaks.result_marker('the public_key_sha256 apinizer_key returned for rsa-key.pem', fingerprint),
+        leaks.result_marker('the sha256_fingerprint apinizer_keystore returned for keystore.p12', keystore_certificate)]
     for scenario, files, modules in SCENARIOS:
         names = leaks.task_names(sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', files))), modules)
         if not names:

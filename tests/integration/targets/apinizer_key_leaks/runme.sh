@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs the key scenarios (the apinizer_key and apinizer_key_info targets, and apinizer_bundle's PKCS#12 tasks) with
-# -vvv and --diff, then fails when the token, a passphrase, a PKCS#12 file's base64 or any form of the test PKI's key
-# material shows in the output, or when the output lacks what
-# every run of the scenarios prints on any ansible-core (check_leaks.py, with apinizer_emulator.leaks: task names,
-# result values, diffs, the recap). The scanner's own tests (a planted secret in each form, a half log, a log
-# without results) are in tests/unit/emulator/test_emulator_leaks.py.
+# Runs the key and keystore scenarios (the apinizer_key, apinizer_key_info, apinizer_keystore and
+# apinizer_keystore_info targets, and apinizer_bundle's PKCS#12 tasks) with -vvv and --diff, then fails when the
+# token, a passphrase, the keystore password, any form of a keystore or PKCS#12 file or of the test PKI's key
+# material shows in the output, or when the output lacks what every run of the scenarios prints on any ansible-core
+# (check_leaks.py, with apinizer_emulator.leaks: task names, result values, diffs, the recap). The scanner's own
+# tests (a planted secret in each form, a half log, a log without results) are in
+# tests/unit/emulator/test_emulator_leaks.py.
 set -eu -o pipefail
 
 config="$(cd ../.. && pwd)/integration_config.yml"

@@ -686,3 +686,62 @@ def test_a_wrong_pkcs12_passphrase_names_the_passphrase_option(chain):
         'cut off', 'other DER'])
 def test_a_pkcs12_file_that_cannot_give_a_bundle_is_refused_saying_why(chain, make, expected):
     assert raises_pkcs12_error(make(chain), P12_PASSPHRASE) == expected
+
+
+# --- keystore files ---------------------------------------------------------------------------------------------------
+
+KS_PASSWORD = 'ks-password-0b7c1e'
+KS_LEAF = testcerts.make_certificate('ks.example.com')
+
+
+def test_a_pkcs12_keystore_is_opened_and_its_certificates_listed_key_entry_first():
+    ca = testcerts.make_ca()
+    data = testcerts.pkcs12_keystore(KS_PASSWORD, key_entry=KS_LEAF, alias='server', trusted={'root': ca})
+    contents = _pem.open_keystore(data, KS_PASSWORD)
+    assert contents.keystore_type == 'pkcs12'
+    assert [(c['alias'], c['private_key'], c['sha256_fingerprint']) for c in contents.certificates] == [
+        ('server', True, KS_LEAF.sha256), ('root', False, ca.sha256)]
+
+
+def test_a_jks_keystore_is_read_in_pure_python_and_its_digest_proves_the_password():
+    data = testcerts.jks_keystore(KS_PASSWORD, {'root': testcerts.make_ca()}, key_entries={'server': KS_LEAF})
+    contents = _pem.open_keystore(data, KS_PASSWORD, keystore_type='jks')
+    assert contents.keystore_type == 'jks' and contents.certificates[0]['sha256_fingerprint'] == KS_LEAF.sha256
+    with pytest.raises(PemError, match=r'^file: the JKS file fails its integrity check with password: the password '
+                                       r'is wrong or the file is damaged\.$'):
+        _pem.open_keystore(data, 'wrong')
+    with pytest.raises(PemError, match='^file: the JKS file is cut off or damaged.$'):
+        _pem.open_keystore(data[:60], KS_PASSWORD)
+
+
+@pytest.mark.parametrize('data, message', [
+    (testcerts.pkcs12_keystore(KS_PASSWORD, trusted={'root': KS_LEAF}),
+     'file: the keystore holds no private key entry; give a keystore with a private key and its certificate.'),
+    (testcerts.jks_keystore(KS_PASSWORD, {'root': KS_LEAF}),
+     'file: the keystore holds no private key entry; give a keystore with a private key and its certificate.'),
+    (b'PK\x03\x04 not a keystore', 'file: the file is neither a JKS nor a PKCS#12 keystore.'),
+    (b'\xce\xce\xce\xce\x00\x00\x00\x02', 'file: the file is a JCEKS keystore; the Apinizer API takes JKS or PKCS12: '
+                                          'convert it with keytool -importkeystore -deststoretype pkcs12.'),
+])
+def test_keystores_the_api_cannot_use_are_refused(data, message):
+    with pytest.raises(PemError) as caught:
+        _pem.open_keystore(data, KS_PASSWORD)
+    assert str(caught.value) == message
+
+
+def test_the_given_type_is_checked_against_the_file():
+    data = testcerts.pkcs12_keystore(KS_PASSWORD, key_entry=KS_LEAF)
+    with pytest.raises(PemError) as caught:
+        _pem.open_keystore(data, KS_PASSWORD, keystore_type='jks')
+    assert str(caught.value) == ('keystore_type is jks, but file holds a PKCS12 file; set keystore_type to pkcs12, or '
+                                 'leave it out to detect the type.')
+
+
+@pytest.mark.parametrize('issued, words', [(testcerts.expired_certificate(), 'expired on'),
+                                           (testcerts.not_yet_valid_certificate(), 'is not valid before')])
+def test_a_certificate_inside_that_is_not_valid_now_is_refused(issued, words):
+    data = testcerts.pkcs12_keystore(KS_PASSWORD, key_entry=issued, alias='server')
+    with pytest.raises(PemError) as caught:
+        _pem.open_keystore(data, KS_PASSWORD, option='file_path')
+    assert str(caught.value).startswith('file_path: the certificate of entry server (%s) %s '
+                                        % (issued.certificate.subject.rfc4514_string(), words))

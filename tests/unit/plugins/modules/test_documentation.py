@@ -17,6 +17,8 @@ from ansible_collections.apinizer.apiops.plugins.modules import (
     apinizer_certificate_info,
     apinizer_key,
     apinizer_key_info,
+    apinizer_keystore,
+    apinizer_keystore_info,
 )
 
 
@@ -31,13 +33,15 @@ def _shape(entry):
 def test_the_deployment_report_has_one_documented_shape():
     certificate = yaml.safe_load(apinizer_certificate.RETURN)['deployment']
     key = yaml.safe_load(apinizer_key.RETURN)['deployment']
+    keystore = yaml.safe_load(apinizer_keystore.RETURN)['deployment']
     in_bundle = yaml.safe_load(apinizer_bundle.RETURN)['bundles']['contains']['resources']['contains']['deployment']
-    assert _shape(key) == _shape(certificate) == _shape(in_bundle)
+    assert _shape(key) == _shape(keystore) == _shape(certificate) == _shape(in_bundle)
     assert sorted(_shape(certificate)['contains']) == ['environments', 'message', 'success']
 
 
 @pytest.mark.parametrize('module', [apinizer_bundle, apinizer_certificate, apinizer_certificate_export,
-                                    apinizer_certificate_info, apinizer_key, apinizer_key_info])
+                                    apinizer_certificate_info, apinizer_key, apinizer_key_info, apinizer_keystore,
+                                    apinizer_keystore_info])
 def test_every_documentation_block_is_yaml(module):
     for block in ('DOCUMENTATION', 'EXAMPLES', 'RETURN'):
         assert yaml.safe_load(getattr(module, block)), block

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import argparse
 import datetime
+import hashlib
 import os
 import secrets
 import sys
@@ -76,6 +77,19 @@ def make_files(testcerts):
     # Secret keys of 32 and 16 bytes; raw bytes for content_path, printable so tests can hash them in Jinja.
     for label, length in (('aes256', 32), ('aes128', 16), ('aes256-rotated', 32)):
         files['%s.bin' % label] = secrets.token_hex(length // 2).encode('ascii')
+    # Keystores for the keystore targets: RSA-2048 key entries in PKCS#12 and JKS, and their password.
+    keystore_password = 'keystore-' + secrets.token_hex(16)
+    files['keystore.password'] = keystore_password
+    # Beside each file: <file>.sha256 (its bytes, as the emulator's state shows them) and <file>.cert-sha256 (the
+    # fingerprint of the certificate of its key entry, as the module returns it).
+    for label, kind in (('keystore', 'p12'), ('keystore-rotated', 'p12'), ('keystore', 'jks')):
+        leaf = dated('%s-%s.apinizer.test' % (label, kind), (-1, 365), issuer=ca)
+        if kind == 'p12':
+            data = testcerts.pkcs12_keystore(keystore_password, key_entry=leaf, alias=label)
+        else:
+            data = testcerts.jks_keystore(keystore_password, {}, key_entries={label: leaf})
+        name = '%s.%s' % (label, kind)
+        files.update({name: data, name + '.sha256': hashlib.sha256(data).hexdigest(), name + '.cert-sha256': leaf.sha256})
     files['15-bytes.bin'] = b'0123456789abcde'  # written last: tests/reliability/hygiene.py waits for it
     return files
 
