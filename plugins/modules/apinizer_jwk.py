@@ -99,7 +99,8 @@ options:
     description:
       - With O(source=json), the C(kid) of the entry to take from a JWK Set.
       - With O(source=generate), the C(kid) of the generated key; without it the server makes one.
-      - Compared when given. Older servers ignore a generate request's C(kid).
+      - Compared when given. Older servers ignore a generate request's C(kid): the task then fails after the
+        write, naming the kid the server chose, so that no later run generates the key again and again.
     type: str
   jwk_type:
     description:
@@ -320,6 +321,11 @@ def manage_jwk(module):
     if written:
         output['deployment'] = written[-1]
     failure = next((o.failure for o in outcomes if o.failure), None)
+    if not failure and desired.get('source') == 'generate' and desired['kid'] and after.get('kid') != desired['kid']:
+        # Older servers take no kid on generate; each rerun would see another kid and generate the key again.
+        failure = ('JWK %s was generated, but the server gave it the kid %s instead of %s (older servers take no kid '
+                   'on generate), so every run would generate it again: leave kid out.'
+                   % (desired['name'], after.get('kid'), desired['kid']))
     if failure:
         raise TaskFailed(failure, **output)
     if action == 'unchanged':
