@@ -180,7 +180,7 @@ def _generate_fields(fields, jwk_type, key_size, curve, use, algorithm, kid):
     options = dict(keyUseType=USES[use])
     if jwk_type in KEY_SIZES:
         if curve:
-            raise InvalidInput('curve: a %s key has a key_size, not a curve; leave curve out.' % jwk_type)
+            raise InvalidInput('curve: an %s key has a key_size, not a curve; leave curve out.' % jwk_type)
         size = key_size or DEFAULT_KEY_SIZES[jwk_type]
         if size not in KEY_SIZES[jwk_type]:
             raise InvalidInput('key_size: a generated %s key is %s bits; %s is not one of them.'
@@ -188,7 +188,7 @@ def _generate_fields(fields, jwk_type, key_size, curve, use, algorithm, kid):
         options['keySize'] = size
     else:
         if key_size:
-            raise InvalidInput('key_size: a %s key has a curve, not a key_size; leave key_size out.' % jwk_type)
+            raise InvalidInput('key_size: an %s key has a curve, not a key_size; leave key_size out.' % jwk_type)
         curve = curve or DEFAULT_CURVES[jwk_type]
         curve_type, older_crv, curve_jwk_type = CURVES[curve]
         if curve_jwk_type != jwk_type:
@@ -277,8 +277,8 @@ def _diff_fields(jwk, fields):
     shown = public_fields(jwk)
     if 'source_id' in fields:
         shown['source_id'] = 'attached' if jwk.get('source_id') or 'source_id' not in jwk else None
-    return dict((k, shown.get(k)) for k in ['description', 'source_type', 'type', 'kid', 'public_members',
-                                             'source_id'] if k in fields or not fields)
+    compared = ('description', 'source_type', 'type', 'kid', 'public_members', 'source_id')
+    return dict((k, shown.get(k)) for k in compared if k in fields or not fields)
 
 
 def _body(desired):

@@ -92,8 +92,8 @@ options:
     type: str
   jwk_json:
     description:
-      - With O(source=json), the JWK (a JSON object with C(kty)) or JWK Set (C({"keys": [...]})), as text or as a
-        mapping. A public JWK is enough; any private member it holds is sent, never returned.
+      - With O(source=json), the JWK (a JSON object with C(kty)) or JWK Set (an object whose C(keys) holds a list of
+        JWKs), as text or as a mapping. A public JWK is enough; any private member it holds is sent, never returned.
     type: json
   kid:
     description:
@@ -302,8 +302,8 @@ def manage_jwk(module):
     desired = desired_from_params(module)
     client = ApinizerClient.from_module(module)
     if params['state'] == 'present' and desired['source'] == 'certificate':
-        desired = _jwks.with_certificate(desired, _server.read_certificate(client, params['project'],
-                                                                            desired['certificate_name']))
+        certificate = _server.read_certificate(client, params['project'], desired['certificate_name'])
+        desired = _jwks.with_certificate(desired, certificate)
     options = _jwks.JwkOptions(params['project'], state=params['state'], force=params['force'])
     changes = _jwks.plan(desired, _server.read_jwk(client, params['project'], desired['name']), options)
     applied = apply_or_predict(module, client, changes)
