@@ -99,7 +99,7 @@ options:
     description:
       - With O(source=json), the C(kid) of the entry to take from a JWK Set.
       - With O(source=generate), the C(kid) of the generated key; without it the server makes one.
-      - Compared when given. Older servers ignore a generate request's C(kid): the task then fails after the
+      - Compared when given. Older servers ignore a generate request's C(kid); the task then fails after the
         write, naming the kid the server chose, so that no later run generates the key again and again.
     type: str
   jwk_type:
