@@ -40,6 +40,11 @@ def private_jwk(pem_path):
                 dq=b64url(numbers.dmq1), qi=b64url(numbers.iqmp))
 
 
+def emulator_config(config):
+    with urllib.request.urlopen(config['apinizer_url'] + '/_emulator/config', timeout=10) as answer:
+        return json.load(answer)
+
+
 def server_private_members(config):
     """{JWK name: {member: value}} of the private members of every JWK the emulator holds."""
     base = '%s/apiops/projects/%s/jwks/' % (config['apinizer_url'], config['apinizer_project'])
@@ -87,8 +92,12 @@ def main():
             secrets.add('private member %s of JWK %s' % (member, name), value)
     markers = [leaks.VERBOSE, leaks.RECAP,
                leaks.result_marker('the public modulus of the pasted JWK in a result', pasted['n'])]
+    # Against older JWK request names (make integration-strict) the apinizer_jwk target skips its certificate tasks.
+    skipped = () if emulator_config(config)['jwk_request'] == 'newer' else ('certificate.yml',)
     for scenario in SCENARIOS:
-        names = leaks.task_names(sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', '*.yml'))), JWK_MODULES)
+        paths = [p for p in sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', '*.yml')))
+                 if os.path.basename(p) not in skipped]
+        names = leaks.task_names(paths, JWK_MODULES)
         if not names:
             raise SystemExit('no %s task found in %s: cannot tell what the output must hold' % (' or '.join(JWK_MODULES), scenario))
         markers += names
