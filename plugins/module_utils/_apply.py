@@ -25,7 +25,7 @@ ACTIONS = ('create', 'update', 'delete', 'none')
 # What an applied change did, as the modules report it.
 DONE = dict(create='created', update='updated', delete='deleted', none='unchanged')
 DONE_ACTIONS = tuple(DONE[action] for action in ACTIONS)
-KIND_LABELS = dict(certificate='Certificate', key='Key', keystore='Keystore')
+KIND_LABELS = dict(certificate='Certificate', key='Key', keystore='Keystore', jwk='JWK')
 
 
 class Request(namedtuple('Request', ['method', 'path', 'params', 'body'])):

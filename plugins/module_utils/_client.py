@@ -789,6 +789,28 @@ def unwrap_one(response):
     return response if 'name' in response else None
 
 
+# The JWK generate and parse endpoints, documented without the trailing slash every other path has.
+JWK_ACTIONS = frozenset(['generate', 'parse-from-url', 'parse-from-clipboard', 'parse-from-certificate',
+                         'parse-from-key', 'parse-from-keystore'])
+
+
+def jwk_path(project, name=None):
+    """The JWK list, or one JWK (name percent-encoded). Both answer JSON; a GET of one JWK holds its private
+    members in clear, so its answer never leaves the code that reads it (_server.read_jwk)."""
+    if name is None:
+        return ApinizerClient.project_path(project, Literal('jwks'))
+    return ApinizerClient.project_path(project, Literal('jwks'), name)
+
+
+def jwk_action_path(project, action):
+    """The path of a JWK generate or parse endpoint (JSON in, the deployment report out), sent without the
+    trailing slash as documented: a server that answers only that form takes `jwks/generate/` for the JWK named
+    generate."""
+    if action not in JWK_ACTIONS:
+        raise ValueError('not a JWK action: %s' % action)
+    return ApinizerClient.project_path(project, Literal('jwks'), Literal(action))[:-1]
+
+
 def jwk_update_params(jwk_update_action='nullify', jwk_update_scope=None):
     """Query of a certificate replace or key update. Newer servers read jwkUpdateAction, older ones
     updateReferencedJwks (and ignore the other); send both. Older servers require updateScope with

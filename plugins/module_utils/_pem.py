@@ -492,6 +492,30 @@ def public_key_sha256_fingerprint(public_key):
     return sha256_fingerprint(_spki_der(public_key))
 
 
+def _base64url_uint(value, length=None):
+    """An integer as RFC 7518 writes it: big-endian bytes (length of them, else the fewest), base64url, no padding."""
+    length = length or max(1, (value.bit_length() + 7) // 8)
+    return base64.urlsafe_b64encode(value.to_bytes(length, 'big')).rstrip(b'=').decode('ascii')
+
+
+JWK_CURVES = {'secp256r1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521', 'secp256k1': 'secp256k1'}
+
+
+def jwk_public_members(public_key):
+    """The public members of a public key as a JWK holds them: (type, {member: value}); RSA n, e and EC crv, x, y.
+    Raises InvalidInput for a key no JWK comparison here covers."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        numbers = public_key.public_numbers()
+        return 'RSA', dict(n=_base64url_uint(numbers.n), e=_base64url_uint(numbers.e))
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.name in JWK_CURVES:
+        numbers = public_key.public_numbers()
+        size = (public_key.curve.key_size + 7) // 8
+        return 'EC', dict(crv=JWK_CURVES[public_key.curve.name], x=_base64url_uint(numbers.x, size),
+                          y=_base64url_uint(numbers.y, size))
+    raise InvalidInput('a %s key cannot be compared with a JWK here; only RSA and EC (P-256, P-384, P-521, '
+                       'secp256k1) keys can.' % key_algorithm(public_key))
+
+
 def is_rsa(public_key):
     """Whether a public key (a private key's public half, say) is an RSA key."""
     return isinstance(public_key, rsa.RSAPublicKey)

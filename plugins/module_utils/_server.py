@@ -12,7 +12,8 @@ replan(), which the executor calls to plan a change again from a fresh read."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _keys, _keystores
+from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _jwks, _keys, _keystores
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_path
 
 
 def read_certificate(client, project, name):
@@ -106,9 +107,21 @@ def read_keystores(client, project):
     return keystores
 
 
-READERS = dict(certificate=read_certificate, key=read_key, keystore=read_keystore)
-LIST_READERS = dict(certificate=read_certificates, key=read_keys, keystore=read_keystores)
-PLANNERS = dict(certificate=_certificates.plan, key=_keys.plan, keystore=_keystores.plan)
+def read_jwk(client, project, name):
+    """One JWK with its public members, or None. Its GET answer holds private members in clear: only what
+    current_jwk() keeps of it leaves this function."""
+    entry = client.get_one(jwk_path(project, name))
+    return _jwks.current_jwk(entry) if entry else None
+
+
+def read_jwks(client, project):
+    """Every JWK of the project from the list, which carries no material (public members None)."""
+    return [_jwks.current_jwk(entry) for entry in client.get(jwk_path(project)).get('resultList') or []]
+
+
+READERS = dict(certificate=read_certificate, key=read_key, keystore=read_keystore, jwk=read_jwk)
+LIST_READERS = dict(certificate=read_certificates, key=read_keys, keystore=read_keystores, jwk=read_jwks)
+PLANNERS = dict(certificate=_certificates.plan, key=_keys.plan, keystore=_keystores.plan, jwk=_jwks.plan_first)
 
 
 def replan(client, change):

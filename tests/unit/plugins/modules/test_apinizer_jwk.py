@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) apinizer.apiops contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+
+from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.plugins.modules import apinizer_jwk, apinizer_jwk_info
+from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import report
+from apinizer_emulator.testcerts import cached_key
+
+PATH = '/apiops/projects/demo/jwks/j/'
+GENERATE = '/apiops/projects/demo/jwks/generate'
+PUBLIC = _pem.jwk_public_members(cached_key('rsa').public_key())[1]
+PRIVATE = dict(d='PRIVATE-d-' + 'x' * 40, p='PRIVATE-p-' + 'y' * 40, q='PRIVATE-q-' + 'z' * 40, dp='PRIVATE-dp-' + 'w' * 40)
+
+
+def stored(source_type='GENERATE', kid='1700000000000', description=''):
+    return {'success': True, 'resultList': [{'name': 'j', 'description': description, 'sourceType': source_type,
+                                             'sourceId': None, 'sourceUrl': None, 'type': 'RSA', 'kid': kid,
+                                             'rsa': dict(PUBLIC, **PRIVATE)}]}
+
+
+def not_found():
+    return ApinizerError('gone', status=400, error='bad_request', description='JWK (name: j) is not found!')
+
+
+def no_private_value(result):
+    text = json.dumps(result)
+    return not any(value in text for value in PRIVATE.values())
+
+
+def test_generate_creates_once_and_returns_public_members_only(run_module):
+    args = dict(name='j', source='generate', jwk_type='rsa')
+    done, server = run_module(apinizer_jwk, args, [('GET', PATH, not_found()), ('POST', GENERATE, report('production')),
+                                                   ('GET', PATH, stored())], diff=True)
+    assert (done.failed, done.result['action']) == (False, 'created')
+    assert done.result['jwk']['public_members'] == PUBLIC
+    assert server.calls[1]['json'] == {'name': 'j', 'description': '', 'type': 'RSA',
+                                       'rsa': {'keySize': 2048, 'keyUseType': 'SIGNATURE'}}
+    assert no_private_value(done.result)
+    again, server = run_module(apinizer_jwk, args, [('GET', PATH, stored())], diff=True)
+    assert (again.result['changed'], again.result['action'], server.writes) == (False, 'unchanged', [])
+    assert no_private_value(again.result)
+
+
+def test_check_mode_predicts_a_forced_generate_without_writing(run_module):
+    args = dict(name='j', source='generate', jwk_type='rsa', force=True)
+    done, server = run_module(apinizer_jwk, args, [('GET', PATH, stored())], check_mode=True, diff=True)
+    assert (done.result['changed'], done.result['action'], server.writes) == (True, 'replaced', [])
+    assert done.result['msg'] == 'JWK j would be replaced.'
+    assert no_private_value(done.result)
+
+
+def test_pasted_private_members_are_masked_and_bad_input_sends_nothing(run_module):
+    pasted = json.dumps(dict(PUBLIC, kty='RSA', **PRIVATE))
+    done, server = run_module(apinizer_jwk, dict(name='j', source='json', jwk_json=pasted),
+                              [('GET', PATH, not_found()), ('POST', '/apiops/projects/demo/jwks/parse-from-clipboard',
+                                                            report('production')), ('GET', PATH, stored('COPY_PASTE'))])
+    assert done.result['action'] == 'created' and no_private_value(done.result)
+    assert PRIVATE['d'] in done.module.no_log_values
+    refused, server = run_module(apinizer_jwk, dict(name='j', source='generate', jwk_type='ec', key_size=2048))
+    assert refused.failed and server.calls == []
+    assert refused.result['msg'] == 'key_size: an ec key has a curve, not a key_size; leave key_size out.'
+
+
+def test_info_returns_public_members_of_one_and_the_list_without_members(run_module):
+    one, _server = run_module(apinizer_jwk_info, dict(name='j'), [('GET', PATH, stored())])
+    assert one.result['jwks'][0]['public_members'] == PUBLIC and no_private_value(one.result)
+    listed = dict(stored(), resultList=[dict((k, v) for k, v in stored()['resultList'][0].items() if k != 'rsa')])
+    every, _server = run_module(apinizer_jwk_info, {}, [('GET', '/apiops/projects/demo/jwks/', listed)])
+    assert 'public_members' not in every.result['jwks'][0] and every.result['changed'] is False
