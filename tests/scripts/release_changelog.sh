@@ -29,9 +29,9 @@ version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["vers
 released=$(python -c 'import sys, yaml; print("yes" if sys.argv[1] in ((yaml.safe_load(open("changelogs/changelog.yaml")) or {}).get("releases") or {}) else "no")' "$version")
 
 if [[ $released == no ]]; then
-    antsibull-changelog release --version "$version" --date "$(date -u +%Y-%m-%d)"
+    antsibull-changelog release -v --version "$version" --date "$(date -u +%Y-%m-%d)"  # -v: a traceback on failure
 else
-    antsibull-changelog generate
+    antsibull-changelog generate -v
 fi
 antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 rm -f changelogs/.plugin-cache.yaml
