@@ -126,6 +126,15 @@ def read_jwk_json(text, kid=None, option='jwk_json'):
 
 def private_values(text):
     """The values of a pasted JWK's members that are not public (d, p, q, k, ...): what must be masked."""
+    return _member_values(text, private=True)
+
+
+def public_values(text):
+    """The values of a pasted JWK's public members (n, e, x, y, kid, ...): what the result may show."""
+    return _member_values(text, private=False)
+
+
+def _member_values(text, private):
     try:
         value = json.loads(text) if isinstance(text, str) else text
     except ValueError:
@@ -135,7 +144,7 @@ def private_values(text):
     for key in keys:
         if isinstance(key, dict):
             public = set(PUBLIC_MEMBERS.get(KTY_TYPES.get(key.get('kty')), ())) | set(['kty', 'kid', 'use', 'alg'])
-            found.update(v for k, v in key.items() if k not in public and isinstance(v, str) and v)
+            found.update(v for k, v in key.items() if (k not in public) == private and isinstance(v, str) and v)
     return found
 
 

@@ -660,6 +660,8 @@ def _subjects(certs):
     """'a certificate (CN=a)' or '2 certificates (CN=a; CN=b)', for messages."""
     return '%s (%s)' % ('a certificate' if len(certs) == 1 else '%d certificates' % len(certs),
                         '; '.join(c.subject.rfc4514_string() for c in certs))
+
+
 # --- keystore files ---------------------------------------------------------------------------------------------------
 
 JKS_MAGIC = 0xFEEDFEED

@@ -298,7 +298,11 @@ def manage_jwk(module):
     require_libraries()
     params = module.params
     if params['jwk_json']:
-        module.no_log_values.update(_jwks.private_values(params['jwk_json']))
+        # ansible-core before 2.19 turns a pasted JSON string into a dict and hides every value in it: its public
+        # members may show in the result; its private ones stay hidden.
+        private = _jwks.private_values(params['jwk_json'])
+        module.no_log_values.difference_update(_jwks.public_values(params['jwk_json']) - private)
+        module.no_log_values.update(private)
     desired = desired_from_params(module)
     client = ApinizerClient.from_module(module)
     if params['state'] == 'present' and desired['source'] == 'certificate':
