@@ -50,6 +50,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PLAYBOOKS = os.path.join(ROOT, 'bench', 'playbooks')
 CALLBACKS = os.path.join(ROOT, 'bench', 'callback_plugins')
 ROLE_DEFAULTS = os.path.join(ROOT, 'roles', 'apinizer_deploy', 'defaults', 'main.yml')
+# The emulator's package (its server runs as a process; this script imports its test PKI and output helpers).
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'emulator'))
 PROJECT = 'bench'
 ENVIRONMENTS = ('development', 'production', 'staging')
 APPROACHES = ('role', 'per_object', 'uri')
@@ -68,7 +70,6 @@ LABELS = {
     'rsa4096': 'RSA-4096',
 }
 WRITES_PER_BUNDLE = 2  # a certificate and its key
-RECAP_RE = re.compile(r'^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)', re.M)
 PLAYBOOK_TIMEOUT = 900
 
 
@@ -95,7 +96,6 @@ def make_material(directory, kind, count):
     """count self-signed certificates, each with its own private key of kind, as PEM files; [(cert, key), ...].
     Made once and kept (in directory/kind), so that later runs reuse them."""
     # The collection's test PKI; imported here: only this step needs cryptography on the controller side.
-    sys.path.insert(0, os.path.join(ROOT, 'tests', 'emulator'))
     from apinizer_emulator import testcerts  # pylint: disable=import-outside-toplevel,import-error
 
     directory = os.path.join(directory, kind)
@@ -345,7 +345,11 @@ class Bench:
         module_seconds = sum(float(fields[1]) for fields in modules if len(fields) > 1)
         with open(log_path, encoding='utf-8', errors='replace') as handle:
             output_text = handle.read()
-        recap = RECAP_RE.search(output_text)
+        from apinizer_emulator.playbook import recap  # pylint: disable=import-outside-toplevel,import-error
+        try:
+            changed = recap(output_text)['changed']
+        except ValueError:
+            changed = None
         tasks = []
         if os.path.exists(self.task_times):
             with open(self.task_times, encoding='utf-8') as handle:
@@ -359,7 +363,7 @@ class Bench:
                       connections=len(set(r.get('connection') for r in requests)),
                       in_flight=most_in_flight(requests),
                       peak_rss_kb=max(rss) if rss else None, module_seconds=module_seconds,
-                      changed=int(recap.group(2)) if recap else None, extrapolated=False, log=log_path, tasks=tasks)
+                      changed=changed, extrapolated=False, log=log_path, tasks=tasks)
         self.results.append(record)
         self.save_partial()
         log('%-10s %-7s N=%-4d %-5s %3d ms p%-2s #%d %7.2f s (cpu %6.2f s, emulator %5.2f s) %4d runs %5d requests %5d writes '

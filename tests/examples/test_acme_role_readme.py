@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 import subprocess
 import sys
 
@@ -23,6 +22,7 @@ import requests
 from cryptography import x509
 
 from apinizer_emulator import leaks
+from apinizer_emulator.playbook import recap
 
 from readme_examples import write_examples
 
@@ -64,12 +64,6 @@ def run_example(emulator, examples, args=()):
     if process.returncode != 0:
         pytest.fail('ansible-playbook renew.yml failed (%d):\n%s' % (process.returncode, process.stdout[-6000:]))
     return process
-
-
-def recap(output):
-    match = re.search(r'^localhost\s*:\s*(.*)$', output, re.M)
-    assert match, output[-3000:]
-    return {key: int(value) for key, value in re.findall(r'(\w+)=(\d+)', match.group(1))}
 
 
 def acme_orders():

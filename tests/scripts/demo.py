@@ -46,6 +46,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EMULATOR_DIR = os.path.join(ROOT, 'tests', 'emulator')
+# The emulator's package: its server (when the demo runs against it) and its output helpers (always).
+sys.path.insert(0, EMULATOR_DIR)
 PROJECT = 'demo'
 ENVIRONMENTS = ['production', 'staging', 'development']
 PLAYBOOK_TIMEOUT = 600
@@ -74,8 +76,6 @@ ROTATED = ('certificate demo-portal updated', 'key demo-portal updated')
 SUMMARY = re.compile(r'"project (?P<project>\S+): created (?P<created>\d+), updated (?P<updated>\d+), '
                      r'deleted (?P<deleted>\d+), unchanged (?P<unchanged>\d+)')
 EXPIRING = re.compile(r'"expiring within \d+ days: (?P<names>[^"]*)"')
-RECAP = re.compile(r'^localhost\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+'
-                   r'failed=(?P<failed>\d+)', re.MULTILINE)
 
 
 class DemoFailure(Exception):
@@ -117,7 +117,6 @@ class Target:
     def start(self):
         if not self.emulated:
             return
-        sys.path.insert(0, EMULATOR_DIR)
         from apinizer_emulator.client import EmulatorControl  # pylint: disable=import-outside-toplevel,import-error
         from apinizer_emulator.server import EmulatorServer  # pylint: disable=import-outside-toplevel,import-error
 
@@ -195,12 +194,16 @@ class Demo:
     def phase(self, phase):
         output, seconds = self.playbook(phase)
         writes = self.target.writes()
-        recap = RECAP.search(output)
+        from apinizer_emulator.playbook import recap  # pylint: disable=import-outside-toplevel,import-error
         summary = SUMMARY.search(output)
         expiring = EXPIRING.search(output)
-        if not (recap and summary and expiring):
+        try:
+            changed = recap(output)['changed']
+        except ValueError:
+            changed = None
+        if changed is None or not (summary and expiring):
             raise DemoFailure('%s: the output lacks the PLAY RECAP, the role summary or the expiry report' % phase)
-        result = dict(phase=phase, seconds=seconds, changed=int(recap.group('changed')), writes=writes,
+        result = dict(phase=phase, seconds=seconds, changed=changed, writes=writes,
                       counts=dict((k, int(summary.group(k))) for k in ('created', 'updated', 'deleted', 'unchanged')),
                       expiring=[name for name in expiring.group('names').split(', ') if name and name != 'none'])
         self.results.append(result)

@@ -18,6 +18,7 @@ import sys
 import pytest
 
 from apinizer_emulator import leaks
+from apinizer_emulator.playbook import recap
 from apinizer_emulator.testcerts import make_ca, make_certificate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,13 +45,6 @@ def run_playbook(emulator, pki_dir, check=True, args=()):
     if check and process.returncode != 0:
         pytest.fail('ansible-playbook failed (%d):\n%s' % (process.returncode, process.stdout))
     return process
-
-
-def recap(output):
-    """The numbers of the PLAY RECAP line of localhost."""
-    match = re.search(r'^localhost\s*:\s*(.*)$', output, re.M)
-    assert match, output
-    return {key: int(value) for key, value in re.findall(r'(\w+)=(\d+)', match.group(1))}
 
 
 def test_first_run_deploys_and_second_run_writes_nothing(apinizer_emulator, pki):
