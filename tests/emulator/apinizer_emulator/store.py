@@ -672,12 +672,15 @@ class Store:
 
     def delete_key(self, project, name, deploy_failures=no_failures):
         with self.lock:
-            record = self._key(project, name)
-            names = [entry.environment for entry in record.entries]
-            failures = deploy_failures(names)
-            del project.keys[name]
-            self._follow_source(project, record.id, None, None)
-            return deployment_report(names, failures, undeploy=True)
+            return self._delete_entries_object(project, project.keys, self._key(project, name), deploy_failures)
+
+    def _delete_entries_object(self, project, objects, record, deploy_failures):
+        """Delete a key or keystore (an entry per environment) and undeploy it there; its JWKs are cut loose."""
+        names = [entry.environment for entry in record.entries]
+        failures = deploy_failures(names)
+        del objects[record.name]
+        self._follow_source(project, record.id, None, None)
+        return deployment_report(names, failures, undeploy=True)
 
     # ---- keystores -----------------------------------------------------------------------------
 
@@ -804,12 +807,7 @@ class Store:
 
     def delete_keystore(self, project, name, deploy_failures=no_failures):
         with self.lock:
-            record = self._keystore(project, name)
-            names = [entry.environment for entry in record.entries]
-            failures = deploy_failures(names)
-            del project.keystores[name]
-            self._follow_source(project, record.id, None, None)
-            return deployment_report(names, failures, undeploy=True)
+            return self._delete_entries_object(project, project.keystores, self._keystore(project, name), deploy_failures)
 
     # ---- JWKs ----------------------------------------------------------------------------------
 
