@@ -205,6 +205,9 @@ options:
             a change of them alone is not seen; O(bundles[].force) makes the JWK again.
           - With O(bundles[].state=absent), the JWK is deleted first, before the key and the certificates; only
             O(bundles[].jwk.name) is used then.
+          - Leaving O(bundles[].jwk) out later does not delete the JWK, and O(prune) deletes certificates and keys
+            only; delete a JWK no bundle publishes any more with M(apinizer.apiops.apinizer_jwk) and
+            O(apinizer.apiops.apinizer_jwk#module:state=absent).
           - Needs a certificate (O(bundles[].certificate), O(bundles[].certificate_path), O(bundles[].pkcs12_path) or
             O(bundles[].pkcs12)) with an RSA, EC or Ed25519/X25519 key. Cannot be combined with
             O(bundles[].jwk_update_action=nullify).

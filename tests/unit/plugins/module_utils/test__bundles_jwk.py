@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles as bundles
 from ansible_collections.apinizer.apiops.plugins.module_utils import _jwks, _pem
@@ -67,12 +68,11 @@ def test_without_jwk_the_leaf_replace_still_nullifies():
                                                                'updateReferencedJwks': 'false'}
 
 
-@pytest.mark.parametrize('kind, algorithm, jwk_type', [('ec', 'ES256', 'EC'), ('ec384', 'ES384', 'EC'),
-                                                      ('ed25519', 'EdDSA', 'OKP')])
+@pytest.mark.parametrize('kind, algorithm, jwk_type', [
+    ('ec', 'ES256', 'EC'), ('ec384', 'ES384', 'EC'), ('ed25519', 'EdDSA', 'OKP')])
 def test_the_default_algorithm_follows_the_leaf_key(kind, algorithm, jwk_type):
     if kind == 'ec384':
-        from cryptography.hazmat.primitives.asymmetric import ec
-        issued = testcerts.make_certificate('ec384.example.com', key=ec.generate_private_key(ec.SECP384R1()))
+        issued = testcerts.make_certificate('ec384.example.com', key=testcerts.new_key('ec', curve=ec.SECP384R1()))
     else:
         issued = testcerts.make_certificate('%s.example.com' % kind, key_kind=kind)
     jwk = desired(certificate=issued.cert_text)['jwk']
