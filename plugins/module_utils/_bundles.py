@@ -449,8 +449,8 @@ def _desired_jwk_fields(spec, leaf, environment_names):
                           'certificate on every rotation; leave jwk_update_action out (or set it to update), or '
                           'remove jwk.' % (action, action))
     if leaf is None:
-        raise BundleError(name, 'jwk needs certificate (or certificate_path, or pkcs12_path): the JWK is parsed from '
-                          'the bundle\'s certificate.')
+        raise BundleError(name, 'jwk needs certificate (or certificate_path, pkcs12_path or pkcs12): the JWK is '
+                          'parsed from the bundle\'s certificate.')
     jwk_name = check_name(options.get('name') or name, 'jwk.name')
     environment = options.get('environment') or environment_names[0]
     if environment not in environment_names:
@@ -463,7 +463,9 @@ def _desired_jwk_fields(spec, leaf, environment_names):
         raise BundleError(name, 'jwk.algorithm: there is no default for a JWK of use %s from a %s key; give one of %s.'
                           % (use, _pem.key_algorithm(leaf.public_key()), ', '.join(_jwks.ALGORITHMS[(jwk_type, use)])))
     _jwks.check_algorithm(jwk_type, use, algorithm, option='jwk.algorithm')
-    description = spec.get('description') or '' if options.get('description') is None else options['description']
+    description = options.get('description')
+    if description is None:
+        description = spec.get('description') or ''
     desired = _jwks.desired_jwk(jwk_name, 'certificate', description, certificate_name=name, environment=environment,
                                 use=use, algorithm=algorithm)
     fields['jwk'] = dict(desired, jwk_type=jwk_type, public=public)

@@ -96,7 +96,7 @@ def test_the_default_algorithm_follows_the_leaf_key(kind, algorithm, jwk_type):
      "bundle api: jwk.name 'a b' holds characters the Apinizer API cannot keep in a name; use only letters A-Z and "
      'a-z, digits, "_", "-" and "." (not first).'),
     (dict(certificate=None, public_key=testcerts.public_key_text(LEAF.key)),
-     "bundle api: jwk needs certificate (or certificate_path, or pkcs12_path): the JWK is parsed from the bundle's "
+     "bundle api: jwk needs certificate (or certificate_path, pkcs12_path or pkcs12): the JWK is parsed from the bundle's "
      'certificate.'),
 ])
 def test_bad_jwk_options_are_refused_naming_the_options(fields, message):
