@@ -106,3 +106,9 @@ def test_an_absent_bundle_deletes_its_jwk_before_its_certificate(run_module):
         ('DELETE', JWKS + 'api-jwk/', report('production')),
         ('DELETE', CERTS + 'api/', report('production', 'staging'))])
     assert server.writes == ['DELETE', 'DELETE'] and result.result['bundles'][0]['jwk'] == {}
+
+
+def test_check_mode_predicts_the_rotation_without_reading_the_jwk(run_module):
+    result, server = run_module(apinizer_bundle, ARGS, reads(OLD_LEAF), check_mode=True)
+    assert server.writes == [] and len(server.requests) == 4
+    assert result.result['summary_lines'][1] == 'api: certificate api would be updated; jwk api-jwk would be updated'
