@@ -211,7 +211,8 @@ def _apply_group(client, members, replan, retries):
         leaf = next((written[key] for key in change.depends_on if key in written), None)
         follows = leaf is not None and change.kind == 'key' and change.desired.get('key_type') == 'private_key'
         try:
-            outcome = _apply_change(client, change, replan, retries, follows)
+            outcome = _check_follower(client, change, replan, retries) if is_follower(change) \
+                else _apply_change(client, change, replan, retries, follows)
             if outcome.changed and follows:
                 outcome = _keep_the_pair(client, outcome, leaf, replan, retries)
         except ApinizerError as exc:
@@ -222,6 +223,27 @@ def _apply_group(client, members, replan, retries):
         if outcome.changed and change.kind == 'certificate':
             written[change.key] = outcome.change
     return done, None
+
+
+def is_follower(change):
+    """A change with no write of its own that must be read (read_first): an object the server brings in step with
+    the source written before it in the group -- a bundle's JWK, re-parsed by its certificate's replace with
+    jwkUpdateAction=UPDATE."""
+    return change.request is None and change.read_first and change.action != 'none'
+
+
+def _check_follower(client, change, replan, retries):
+    """Read a follower once, after its source's write: when the fresh plan has nothing to do, the server brought it
+    in step (updated, nothing sent). Otherwise (a server that ignored the action) it is brought in step here: the
+    fresh plan's first change and, when that was the delete of a replace, the create planned from another read."""
+    fresh = replan(client, change)
+    if fresh.action == 'none':
+        return Outcome(change, DONE[change.action], None, None)
+    outcome = _apply_change(client, fresh, replan, retries)
+    if not outcome.failure and fresh.action == 'delete':
+        outcome = _apply_change(client, replan(client, change), replan, retries)
+    return Outcome(change._replace(after=outcome.change.after), DONE[change.action], outcome.deployment,
+                   outcome.failure, outcome.undeployed)
 
 
 def _keep_the_pair(client, outcome, leaf, replan, retries):

@@ -10,7 +10,8 @@
 desired_bundle() checks one bundle (before any request, for all bundles), plan() decides every change of every
 bundle: chain certificates, then the leaf, then the key that follows it. Pure: no I/O.
 
-Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>.
+Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>, and,
+with the jwk option, a JWK parsed from the leaf (named after the bundle unless jwk.name says otherwise).
 plan_prune() deletes what no bundle of the run declares, among the names a pattern matches."""
 
 from __future__ import absolute_import, division, print_function
@@ -21,7 +22,8 @@ import binascii
 import datetime
 import re
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys, _pem
+from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _jwks, _keys, _pem
+from ansible_collections.apinizer.apiops.plugins.module_utils._apply import Change, field_diff
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import (
     check_environment_mapping,
@@ -173,7 +175,7 @@ def desired_bundle(spec, default_environments=None, now=None):
     try:
         check_name(name)
         if spec.get('state', 'present') == 'absent':
-            return dict(name=name, state='absent', certificates=[], key=None)
+            return dict(name=name, state='absent', certificates=[], key=None, jwk=_absent_jwk(spec))
         return _desired_present_bundle(spec, default_environments, now or datetime.datetime.now(_certificates.UTC))
     except BundleError:
         raise
@@ -214,8 +216,10 @@ def _desired_present_bundle(spec, default_environments, now):
     if leaf is None and key is None:
         raise BundleError(name, 'nothing to deploy; give certificate (or certificate_path) and/or a key '
                           '(private_key, secret_key or public_key, or their _path forms).')
-    return dict(name=name, state='present', certificates=certificates, key=key,
-                update_content=spec.get('update_content') or 'on_create', force=bool(spec.get('force')))
+    bundle = dict(name=name, state='present', certificates=certificates, key=key,
+                  update_content=spec.get('update_content') or 'on_create', force=bool(spec.get('force')))
+    bundle.update(_desired_jwk_fields(spec, leaf, environment_names))
+    return bundle
 
 
 def _desired_key(spec, entries, alias, description, leaf, pkcs12_key=None):
@@ -309,7 +313,7 @@ def plan(bundles, server, project):
 
 
 def _plan_absent(bundle, server, project):
-    return _plan_deletes(bundle['name'], [bundle['name']] + server.chain_names(bundle['name']), server, project)
+    return _plan_jwk_absent(bundle, server, project) + _plan_deletes(bundle['name'], [bundle['name']] + server.chain_names(bundle['name']), server, project)
 
 
 def _plan_deletes(key_name, certificate_names, server, project):
@@ -376,11 +380,12 @@ def plan_prune(bundles, server, project, pattern):
 
 def _plan_present(bundle, server, project):
     options = _certificates.CertificateOptions(project, force=bundle['force'])
+    leaf_options = options._replace(**_leaf_jwk_options(bundle))
     leaf, chain = (bundle['certificates'][0], bundle['certificates'][1:]) if bundle['certificates'] else (None, [])
     changes = [_certificates.plan(desired, server.certificates.get(desired['name']), options) for desired in chain]
     leaf_change = None
     if leaf is not None:
-        leaf_change = _certificates.plan(leaf, server.certificates.get(leaf['name']), options)._replace(
+        leaf_change = _certificates.plan(leaf, server.certificates.get(leaf['name']), leaf_options)._replace(
             depends_on=tuple(c.key for c in changes))
         changes.append(leaf_change)
     wanted = set(c['name'] for c in bundle['certificates'])
@@ -399,4 +404,135 @@ def _plan_present(bundle, server, project):
                                        update_content=bundle['update_content'])
         changes.append(_keys.plan(key, current, key_options)._replace(
             depends_on=(leaf_change.key,) if leaf_change else ()))
-    return changes
+    return changes + _plan_jwk(bundle, server, project, leaf_change)
+
+
+# The JWK a bundle publishes from its leaf (the jwk option).
+
+# The default algorithm of a JWK by the leaf's key: (JWK type, curve) -> algorithm, per use.
+DEFAULT_JWK_ALGORITHMS = {
+    ('RSA', None, 'signature'): 'RS256', ('RSA', None, 'encryption'): 'RSA-OAEP-256',
+    ('EC', 'P-256', 'signature'): 'ES256', ('EC', 'P-384', 'signature'): 'ES384',
+    ('EC', 'P-521', 'signature'): 'ES512', ('EC', 'secp256k1', 'signature'): 'ES256K',
+    ('OKP', 'Ed25519', 'signature'): 'EdDSA',
+}
+# The OKP keys the API parses from a certificate, as _pem.key_algorithm names them (and a JWK's crv).
+OKP_CURVES = ('Ed25519', 'X25519')
+
+
+def _leaf_jwk_members(name, leaf):
+    """(JWK type, public members) of the leaf's public key: what a JWK parsed from it holds. Ed25519 and X25519
+    keys, which _pem.jwk_public_members does not cover, give OKP crv and x (RFC 8037); other kinds are refused."""
+    public_key = leaf.public_key()
+    try:
+        return _pem.jwk_public_members(public_key)
+    except InvalidInput:
+        curve = _pem.key_algorithm(public_key)
+    if curve not in OKP_CURVES:
+        raise BundleError(name, 'jwk: the certificate has a %s key, which the API cannot parse into a JWK (it parses '
+                          'RSA, EC and Ed25519/X25519 keys); remove jwk.' % curve)
+    raw = public_key.public_bytes(_pem.serialization.Encoding.Raw, _pem.serialization.PublicFormat.Raw)
+    return 'OKP', dict(crv=curve, x=base64.urlsafe_b64encode(raw).rstrip(b'=').decode('ascii'))
+
+
+def _desired_jwk_fields(spec, leaf, environment_names):
+    """jwk (the desired JWK of a present bundle, or None), jwk_update_action and jwk_update_scope (sent on the leaf's
+    replace). A JWK that follows its leaf needs jwk_update_action=update, its default then."""
+    name = spec['name']
+    options = spec.get('jwk')
+    action = spec.get('jwk_update_action') or ('update' if options is not None else 'nullify')
+    fields = dict(jwk=None, jwk_update_action=action, jwk_update_scope=spec.get('jwk_update_scope'))
+    if options is None:
+        return fields
+    if action != 'update':
+        raise BundleError(name, 'jwk and jwk_update_action=%s cannot be combined: %s cuts the JWK loose from the '
+                          'certificate on every rotation; leave jwk_update_action out (or set it to update), or '
+                          'remove jwk.' % (action, action))
+    if leaf is None:
+        raise BundleError(name, 'jwk needs certificate (or certificate_path, pkcs12_path or pkcs12): the JWK is '
+                          'parsed from the bundle\'s certificate.')
+    jwk_name = check_name(options.get('name') or name, 'jwk.name')
+    environment = options.get('environment') or environment_names[0]
+    if environment not in environment_names:
+        raise BundleError(name, 'jwk.environment: %s is not an environment of the bundle; give one of %s.'
+                          % (environment, ', '.join(environment_names)))
+    use = options.get('use') or 'signature'
+    jwk_type, public = _leaf_jwk_members(name, leaf)
+    algorithm = options.get('algorithm') or DEFAULT_JWK_ALGORITHMS.get((jwk_type, public.get('crv'), use))
+    if not algorithm:
+        raise BundleError(name, 'jwk.algorithm: there is no default for a JWK of use %s from a %s key; give one of %s.'
+                          % (use, _pem.key_algorithm(leaf.public_key()), ', '.join(_jwks.ALGORITHMS[(jwk_type, use)])))
+    _jwks.check_algorithm(jwk_type, use, algorithm, option='jwk.algorithm')
+    description = options.get('description')
+    if description is None:
+        description = spec.get('description') or ''
+    desired = _jwks.desired_jwk(jwk_name, 'certificate', description, certificate_name=name, environment=environment,
+                                use=use, algorithm=algorithm)
+    fields['jwk'] = dict(desired, jwk_type=jwk_type, public=public)
+    return fields
+
+
+def _absent_jwk(spec):
+    """The JWK an absent bundle deletes (the one its jwk option names), or None."""
+    if spec.get('jwk') is None:
+        return None
+    return _jwks.absent(check_name(spec['jwk'].get('name') or spec['name'], 'jwk.name'))
+
+
+def _leaf_jwk_options(bundle):
+    """The JWK query of the leaf's replace: jwk_update_action and jwk_update_scope of the bundle."""
+    return dict(jwk_update_action=bundle.get('jwk_update_action') or 'nullify',
+                jwk_update_scope=bundle.get('jwk_update_scope'))
+
+
+def jwk_names(bundles):
+    """The JWKs the bundles name (present and absent): what the JWK list is read for. Empty: no list read."""
+    return [b['jwk']['name'] for b in bundles if b.get('jwk')]
+
+
+def check_jwk_names_unique(bundles):
+    """No two bundles may name the same JWK."""
+    owners = {}
+    for bundle in bundles:
+        if bundle.get('jwk'):
+            name = bundle['jwk']['name']
+            if name in owners:
+                raise BundleError(bundle['name'], 'jwk.name %s is the JWK of bundle %s too; give each bundle a JWK '
+                                  'of its own.' % (name, owners[name]))
+            owners[name] = bundle['name']
+
+
+def _plan_jwk_absent(bundle, server, project):
+    """An absent bundle deletes its JWK first (before its key and certificates), when the server holds it."""
+    desired = bundle.get('jwk')
+    if desired is None or desired['name'] not in server.jwks:
+        return []
+    return _jwks.plan(desired, server.jwks[desired['name']], _jwks.JwkOptions(project, state='absent'))
+
+
+def _plan_jwk(bundle, server, project, leaf_change):
+    """The changes of a present bundle's JWK, after its leaf. The list shows no material: a JWK that keeps its
+    source reference (sourceId), with the type of the leaf's key and the description, holds the leaf's key while
+    the leaf is unchanged -- no GET. When the leaf is replaced in this run (with jwkUpdateAction=UPDATE), such a JWK
+    is checked after the write: a change with no request that the executor reads once and, should the server have
+    ignored the action, makes again. A JWK cut loose, of another type or description, or beside a leaf created now
+    (its reference, if any, is not to it) is made again: delete, then create."""
+    desired = bundle.get('jwk')
+    if desired is None:
+        return []
+    options = _jwks.JwkOptions(project, force=bundle['force'])
+    current = server.jwks.get(desired['name'])
+    follows = leaf_change.action in ('none', 'update') and current is not None and current['public'] is None \
+        and current['source_id'] is not None
+    if follows:
+        current = dict(current, public=desired['public'])
+    changes = _jwks.plan(desired, current, options)
+    after_leaf = (leaf_change.key,)
+    if leaf_change.action == 'update' and [c.action for c in changes] == ['none']:
+        name = desired['name']
+        before, after = _jwks.public_fields(dict(current, public=None)), _jwks.public_fields(desired)
+        diff = field_diff(name, dict(public_members='of the replaced certificate'),
+                          dict(public_members=after['public_members']))
+        return [Change('jwk', name, 'update', before, after, diff, None, after_leaf, None, desired, options, None,
+                       True)]
+    return [c._replace(depends_on=tuple(c.depends_on) + after_leaf) for c in changes]

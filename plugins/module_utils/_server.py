@@ -133,16 +133,20 @@ def replan(client, change):
 
 class ServerState(object):
     """What the project holds: certificates from one list call, keys from one list call (plus the get calls that
-    resolve environment ids), read once for all bundles."""
+    resolve environment ids), and, when some bundle has a JWK, JWKs from one list call (no material), read once for
+    all bundles."""
 
-    def __init__(self, certificates, keys):
+    def __init__(self, certificates, keys, jwks=None):
         self.certificates = dict((c['name'], c) for c in certificates)
         self.keys = dict((k['name'], k) for k in keys)
+        self.jwks = dict((j['name'], j) for j in jwks or [])
         self._chains = None
 
     @classmethod
-    def read(cls, client, project, key_names, resolve=None):
-        return cls(read_certificates(client, project), read_keys(client, project, names=key_names, resolve=resolve))
+    def read(cls, client, project, key_names, resolve=None, with_jwks=False):
+        """with_jwks: read the JWK list too (only when some bundle of the run has a JWK: no request otherwise)."""
+        return cls(read_certificates(client, project), read_keys(client, project, names=key_names, resolve=resolve),
+                   jwks=read_jwks(client, project) if with_jwks else None)
 
     def chain_names(self, name):
         """Names of the stored chain certificates of bundle name, in chain order (one pass over the certificates,

@@ -30,8 +30,10 @@ description:
     belong together -- n = p q, e d = 1 modulo p - 1 and q - 1, and the CRT values; p and q are not tested for
     primality, which made OpenSSL's check cost 60 ms for an RSA-2048 key and 400 ms for RSA-4096), so that a run
     that sends nothing does no more than matching needs.
-  - A converged run reads the certificate list, the key list and the environments once for all bundles, and
-    sends no write.
+  - A converged run reads the certificate list, the key list and the environments once for all bundles (and the
+    JWK list, when some bundle has O(bundles[].jwk)), and sends no write.
+  - With O(bundles[].jwk), the certificate of a bundle is also published as a JWK, kept in step with it on every
+    rotation.
   - When the certificate of a bundle changes, its private key is sent again in the same run, whatever
     O(bundles[].update_content) says, so a new certificate is never deployed beside a stale key.
   - A deployment that fails in an environment fails the task, naming the bundle, the object and each failed
@@ -56,13 +58,16 @@ attributes:
   diff_mode:
     support: full
     details:
-      - One diff per changed certificate or key, with changed fields only; never key material.
+      - One diff per changed certificate, key or JWK, with changed fields only; never key material, never a private
+        JWK member.
   idempotent:
     support: partial
     details:
       - Certificates are compared exactly (thumbprint, alias, description, environments).
       - Key material cannot be read back, so a change of key material alone is not detected; see
         M(apinizer.apiops.apinizer_key) and O(bundles[].update_content).
+      - A JWK's use and algorithm cannot be read back, so a change of O(bundles[].jwk.use) or
+        O(bundles[].jwk.algorithm) alone is not detected; O(bundles[].force) makes the JWK again.
 options:
   bundles:
     description:
@@ -184,6 +189,74 @@ options:
           - To redeploy bundles for one run only, for example after a failed deployment, O(force_bundles) is simpler.
         type: bool
         default: false
+      jwk:
+        description:
+          - Also publish the certificate of the bundle as a JWK, parsed by the server from the certificate's entry
+            for O(bundles[].jwk.environment) (source type C(CERTIFICATE)), and keep it in step on every rotation;
+            the certificate's replace is sent with O(bundles[].jwk_update_action=update), so the server re-parses
+            the JWK from the new certificate, and the module then reads that JWK once and compares its public
+            members with the new certificate's public key. When they differ (a server that ignored the action), the
+            JWK is made again.
+          - A converged run reads the JWK list once (it holds no key material) and no JWK itself. A JWK that keeps its
+            reference to the certificate, with the type of the certificate's key and the description, is unchanged;
+            one cut loose from its certificate (for example by a replace with V(nullify)), or with another type or
+            description, is made again -- deleted, then created, which gives it a new id (JOSE policies that hold the
+            old id must be pointed at the new one). The use and algorithm a JWK was made with cannot be read back;
+            a change of them alone is not seen; O(bundles[].force) makes the JWK again.
+          - With O(bundles[].state=absent), the JWK is deleted first, before the key and the certificates; only
+            O(bundles[].jwk.name) is used then.
+          - Leaving O(bundles[].jwk) out later does not delete the JWK, and O(prune) deletes certificates and keys
+            only; delete a JWK no bundle publishes any more with M(apinizer.apiops.apinizer_jwk) and
+            O(apinizer.apiops.apinizer_jwk#module:state=absent).
+          - Needs a certificate (O(bundles[].certificate), O(bundles[].certificate_path), O(bundles[].pkcs12_path) or
+            O(bundles[].pkcs12)) with an RSA, EC or Ed25519/X25519 key. Cannot be combined with
+            O(bundles[].jwk_update_action=nullify).
+          - Private JWK members are never read for the comparison's sake beyond that one read after a rotation, and
+            never shown; the results show the public members only.
+        type: dict
+        suboptions:
+          name:
+            description:
+              - Name of the JWK. Defaults to the name of the bundle.
+            type: str
+          environment:
+            description:
+              - The environment whose entry of the certificate the JWK is parsed from; one of the bundle's
+                environments. Defaults to the first of them.
+            type: str
+          use:
+            description:
+              - What the JWK is for.
+            type: str
+            choices: [signature, encryption]
+            default: signature
+          algorithm:
+            description:
+              - The JOSE algorithm of the JWK; it must fit the certificate's key type and O(bundles[].jwk.use), and is
+                checked before any request.
+              - Defaults by the certificate's key, for V(signature) -- RSA V(RS256), EC P-256 V(ES256), P-384
+                V(ES384), P-521 V(ES512), secp256k1 V(ES256K), Ed25519 V(EdDSA) -- and for an RSA key with
+                V(encryption), V(RSA-OAEP-256). Other combinations need it given.
+            type: str
+          description:
+            description:
+              - Description of the JWK. Defaults to O(bundles[].description).
+            type: str
+      jwk_update_action:
+        description:
+          - What a replace of the bundle's certificate does to the JWKs made from it, as
+            O(apinizer.apiops.apinizer_certificate#module:jwk_update_action) of that module; sent on the certificate's
+            replace only, not on its chain certificates'.
+          - Defaults to V(update) when the bundle has O(bundles[].jwk) (what keeps that JWK in step), else to
+            V(nullify).
+        type: str
+        choices: [nullify, update]
+      jwk_update_scope:
+        description:
+          - Which JWKs are updated with O(bundles[].jwk_update_action=update), as
+            O(apinizer.apiops.apinizer_certificate#module:jwk_update_scope); V(same_project) is sent when not given.
+        type: str
+        choices: [same_project, all_projects]
       allow_expired:
         description:
           - Deploy certificates that have expired or are not valid yet.
@@ -285,6 +358,12 @@ EXAMPLES = r"""
         description: Certificate, chain and key from the CA's .p12 file
         pkcs12_path: files/billing.example.com.p12
         pkcs12_passphrase: "{{ vault_billing_p12_passphrase }}"
+      - name: signing-example-com
+        description: Signing certificate, also published as a JWK that follows each rotation
+        certificate_path: files/signing.example.com.pem
+        jwk:
+          name: signing-jwk
+          environment: production
       - name: token-encryption
         environments:
           - name: production
@@ -354,7 +433,10 @@ bundles:
       elements: dict
       contains:
         type:
-          description: V(certificate) or V(key).
+          description:
+            - V(certificate), V(key) or V(jwk).
+            - A JWK made again (deleted, then created) is two entries; a JWK checked after its certificate's
+              rotation is one, V(updated), whether the server re-parsed it or the module made it again.
           type: str
           sample: certificate
         name:
@@ -396,6 +478,37 @@ bundles:
                   description: The server's message for this environment.
                   type: str
                   sample: Deployed successfully
+    jwk:
+      description:
+        - The public fields of the bundle's JWK as this run leaves it (in check mode, would leave it); an empty
+          dict once deleted. Never a private member.
+      returned: when the bundle has O(bundles[].jwk)
+      type: dict
+      contains:
+        name:
+          description: Name of the JWK.
+          type: str
+          sample: api-example-com
+        description:
+          description: Description of the JWK.
+          type: str
+          sample: TLS of api.example.com
+        source_type:
+          description: Where its material comes from; V(CERTIFICATE).
+          type: str
+          sample: CERTIFICATE
+        type:
+          description: The JWK type, from the certificate's key (V(RSA), V(EC) or V(OKP)).
+          type: str
+          sample: RSA
+        kid:
+          description: Its key id; the server sets none for a JWK made from a certificate.
+          type: str
+          sample: null
+        public_members:
+          description: The public members of the certificate's key (C(n), C(e); C(crv), C(x), C(y)).
+          type: dict
+          sample: {e: AQAB, n: 0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4...}
 summary_lines:
   description:
     - What the R(apinizer.apiops.apinizer_deploy,ansible_collections.apinizer.apiops.apinizer_deploy_role) role
@@ -445,7 +558,7 @@ pruned:
 """
 
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _server
+from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _jwks, _server
 from ansible_collections.apinizer.apiops.plugins.module_utils._apply import DONE_ACTIONS as ACTIONS
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, module_kwargs
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
@@ -490,6 +603,15 @@ def argument_spec():
         pkcs12_passphrase=dict(type='str', no_log=True),
         update_content=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
         force=dict(type='bool', default=False),
+        jwk=dict(type='dict', options=dict(
+            name=dict(type='str'),
+            environment=dict(type='str'),
+            use=dict(type='str', default='signature', choices=sorted(_jwks.USES)),
+            algorithm=dict(type='str'),
+            description=dict(type='str'),
+        )),
+        jwk_update_action=dict(type='str', choices=list(_certificates.JWK_UPDATE_ACTIONS)),
+        jwk_update_scope=dict(type='str', choices=list(_certificates.JWK_UPDATE_SCOPES)),
         allow_expired=dict(type='bool', default=False),
     )
     return dict(
@@ -513,8 +635,17 @@ def resources_of(outcomes):
 
 def bundle_entry(bundle, outcomes):
     resources = resources_of(outcomes)
-    return dict(name=bundle['name'], state=bundle['state'], changed=any(o.changed for o in outcomes),
-                resources=resources)
+    entry = dict(name=bundle['name'], state=bundle['state'], changed=any(o.changed for o in outcomes),
+                 resources=resources)
+    entry.update(jwk_entry(bundle, outcomes))
+    return entry
+
+
+def jwk_entry(bundle, outcomes):
+    """{jwk: its public fields as the run leaves it (or would)} for a bundle with a JWK, else {}."""
+    if not bundle.get('jwk'):
+        return {}
+    return dict(jwk=next((o.after for o in reversed(outcomes) if o.change.kind == 'jwk'), {}))
 
 
 def diffs(outcomes):
@@ -633,10 +764,11 @@ def checked_bundles(module):
             bundles.append(_bundles.desired_bundle(spec, params['environments']))
         except InvalidInput as exc:
             problems.append(str(exc))
-    try:
-        _bundles.check_names_unique(bundles)
-    except InvalidInput as exc:
-        problems.append(str(exc))
+    for check in (_bundles.check_names_unique, _bundles.check_jwk_names_unique):
+        try:
+            check(bundles)
+        except InvalidInput as exc:
+            problems.append(str(exc))
     forced = set(params['force_bundles'])
     given = set(spec['name'] for spec in params['bundles'])
     unknown = [name for name in params['force_bundles'] if name not in given]
@@ -710,7 +842,8 @@ def apply_bundles(module):
                                                 module.check_mode, True))
     pattern = _bundles.prune_pattern(params['prune_match']) if params['prune'] else None
     # The keys prune may delete are read by name too, so that their diffs name the environments.
-    server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None)
+    server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None,
+                                      with_jwks=bool(_bundles.jwk_names(bundles)))
     changes = _bundles.plan(bundles, server, project)
     if pattern:
         changes += _bundles.plan_prune(bundles, server, project, pattern)
