@@ -364,14 +364,15 @@ demo: build
 # The YAML examples of docs/docsite/rst/guide_keystores_jwks.rst, run as written against the emulator
 # with the installed collection (tests/examples/test_guide_keystores_jwks.py): keystores deployed
 # and rerun, a certificate published as a JWK, its rotation, and RS256 tokens checked against the
-# JWK before and after it. pytest's files go to build/guide-examples only. About a minute.
+# JWK before and after it; and how examples are found in Markdown and RST (test_readme_examples.py).
+# pytest's files go to build/guide-examples only. About a minute.
 .PHONY: guide-examples
 guide-examples: build
 	@echo '==> the examples of the guide Keystores and JWKs, as written (tests/examples, the emulator)'
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) PYTHONPATH=$(COLLECTION)/tests/emulator \
 	  $(BIN)/python -m pytest -p apinizer_emulator.pytest_plugin -p no:cacheprovider -q \
 	  --basetemp $(BUILD)/guide-examples --rootdir $(COLLECTION)/tests/examples \
-	  $(COLLECTION)/tests/examples/test_guide_keystores_jwks.py
+	  $(COLLECTION)/tests/examples/test_readme_examples.py $(COLLECTION)/tests/examples/test_guide_keystores_jwks.py
 
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache .ansible

@@ -21,6 +21,8 @@ FENCE_RE = re.compile(r'^```yaml$', re.M)
 # line that is neither blank nor indented.
 RST_MARKER_RE = re.compile(r'^\.\. example: (\S+)\n\.\. code-block:: yaml\n\n((?:(?:[ \t]+\S.*|[ \t]*)\n)+)', re.M)
 RST_FENCE_RE = re.compile(r'^\.\. (?:code-block|code|sourcecode):: yaml\s*$', re.M)
+# Every marker line: one that names no block right below it is refused too.
+ANY_MARKER_RE = re.compile(r'^(?:<!-- example: |\.\. example: )', re.M)
 
 
 def _rst_body(block):
@@ -52,6 +54,10 @@ def write_examples(readme_path, destination):
     if not examples or fences != len(examples):
         raise ValueError('%s: %d yaml block(s), %d marked with %s; mark every example'
                          % (readme_path, fences, len(examples), marker))
+    markers = len(ANY_MARKER_RE.findall(text))
+    if markers != len(examples):
+        raise ValueError('%s: %d example marker(s), %d right above a yaml block; put each marker on the line before its'
+                         ' block' % (readme_path, markers, len(examples)))
     for path, body in examples.items():
         target = os.path.join(destination, path)
         os.makedirs(os.path.dirname(target), exist_ok=True)
