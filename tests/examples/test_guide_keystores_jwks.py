@@ -172,6 +172,24 @@ def jwt_verifies(token, jwk):
     return True
 
 
+def test_every_module_and_option_the_guide_names_exists():
+    """antsibull-docs renders a link for any :ansopt: and :ansplugin:, whether or not the option exists; ansible-doc of
+    the installed collection knows."""
+    with open(GUIDE, encoding='utf-8') as handle:
+        text = handle.read()
+    plugins = set(re.findall(r':ansplugin:`(apinizer\.apiops\.\w+)#module`', text))
+    options = set(re.findall(r':ansopt:`(apinizer\.apiops\.\w+)#module:(\w+)(?:=[^`]*)?`', text))
+    assert len(options) > 15 and len(plugins) > 5, (plugins, options)
+    modules = sorted(plugins | set(module for module, _ in options))
+    process = subprocess.run([os.path.join(BIN, 'ansible-doc'), '--json', '-t', 'module'] + modules,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+    docs = json.loads(process.stdout)
+    assert sorted(docs) == modules, process.stderr
+    unknown = sorted('%s: %s' % (module, option) for module, option in options
+                     if option not in docs[module]['doc']['options'])
+    assert unknown == []
+
+
 def test_the_keystore_example_deploys_both_keystores_and_then_changes_nothing(apinizer_emulator, examples, pki,
                                                                               vault_password_file):
     vault = ['--vault-password-file', vault_password_file]
