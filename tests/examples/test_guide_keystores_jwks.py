@@ -180,7 +180,7 @@ def test_every_module_and_option_the_guide_names_exists():
     plugins = set(re.findall(r':ansplugin:`(apinizer\.apiops\.\w+)#module`', text))
     options = set(re.findall(r':ansopt:`(apinizer\.apiops\.\w+)#module:(\w+)(?:=[^`]*)?`', text))
     assert len(options) > 15 and len(plugins) > 5, (plugins, options)
-    modules = sorted(plugins | set(module for module, _ in options))
+    modules = sorted(plugins | set(pair[0] for pair in options))
     process = subprocess.run([os.path.join(BIN, 'ansible-doc'), '--json', '-t', 'module'] + modules,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
     docs = json.loads(process.stdout)
