@@ -365,7 +365,7 @@ demo: build
 # with the installed collection (tests/examples/test_guide_keystores_jwks.py): keystores deployed
 # and rerun, a certificate published as a JWK, its rotation, and RS256 tokens checked against the
 # JWK before and after it; and how examples are found in Markdown and RST (test_readme_examples.py).
-# pytest's files go to build/guide-examples only. About a minute.
+# pytest's files go to build/guide-examples only. About 80 seconds (build included).
 .PHONY: guide-examples
 guide-examples: build
 	@echo '==> the examples of the guide Keystores and JWKs, as written (tests/examples, the emulator)'
