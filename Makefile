@@ -71,7 +71,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration integration-strict molecule acme ee awx demo reliability \
+TEST_STEPS := changelog-lint units sanity lint build integration integration-strict molecule acme ee awx demo guide-examples reliability \
   reuse galaxy-importer docs-lint docs emulator-reuse \
   units-2.16 integration-2.16 units-2.21 integration-2.21 sanity-2.21
 
@@ -80,6 +80,7 @@ TEST_STEPS := changelog-lint units sanity lint build integration integration-str
 help:
 	@echo 'make demo            the role in examples/demo.yml: deploy, rerun, rotation, expiry report (emulator)'
 	@echo 'make test            $(TEST_STEPS), then tree-unchanged'
+	@echo 'make guide-examples  the YAML examples of the guide Keystores and JWKs, run as written (emulator)'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make units           pytest tests/unit'
 	@echo 'make sanity          ansible-test sanity (no ignore files)'
@@ -359,6 +360,19 @@ DEMO_TARGET ?= auto
 demo: build
 	@echo '==> demo (examples/demo.yml, the role apinizer_deploy; target: $(DEMO_TARGET))'
 	$(BIN)/python $(SCRIPTS)/demo.py $(INSTALLED) --work-dir $(BUILD)/demo --target $(DEMO_TARGET)
+
+# The YAML examples of docs/docsite/rst/guide_keystores_jwks.rst, run as written against the emulator
+# with the installed collection (tests/examples/test_guide_keystores_jwks.py): keystores deployed
+# and rerun, a certificate published as a JWK, its rotation, and RS256 tokens checked against the
+# JWK before and after it; and how examples are found in Markdown and RST (test_readme_examples.py).
+# pytest's files go to build/guide-examples only. About 80 seconds (build included).
+.PHONY: guide-examples
+guide-examples: build
+	@echo '==> the examples of the guide Keystores and JWKs, as written (tests/examples, the emulator)'
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) PYTHONPATH=$(COLLECTION)/tests/emulator \
+	  $(BIN)/python -m pytest -p apinizer_emulator.pytest_plugin -p no:cacheprovider -q \
+	  --basetemp $(BUILD)/guide-examples --rootdir $(COLLECTION)/tests/examples \
+	  $(COLLECTION)/tests/examples/test_readme_examples.py $(COLLECTION)/tests/examples/test_guide_keystores_jwks.py
 
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache .ansible
