@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from apinizer_emulator import leaks, testcerts
+from apinizer_emulator.playbook import recap
 
 from readme_examples import write_examples
 
@@ -118,12 +119,6 @@ def run_example(emulator, examples, playbook, overrides=None, args=()):
     if process.returncode != 0:
         pytest.fail('ansible-playbook %s failed (%d):\n%s' % (playbook, process.returncode, process.stdout[-6000:]))
     return process
-
-
-def recap(output):
-    match = re.search(r'^localhost\s*:\s*(.*)$', output, re.M)
-    assert match, output[-3000:]
-    return {key: int(value) for key, value in re.findall(r'(\w+)=(\d+)', match.group(1))}
 
 
 def writes(emulator):
