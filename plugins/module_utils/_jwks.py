@@ -163,7 +163,7 @@ def _member_values(text, private):
 
 def desired_jwk(name, source, description='', kid=None, certificate_name=None, environment=None,
                 use='signature', algorithm=None, jwk_json=None, jwk_type=None, key_size=None, curve=None,
-                key_name=None, keystore_name=None, alias=None, url=None, url_connect_timeout=None,
+                key_name=None, keystore_name=None, alias=None, source_url=None, url_connect_timeout=None,
                 url_read_timeout=None, url_size_limit=None):
     """The JWK as the user wants it. For a certificate, key or keystore source, what the source holds comes later,
     from the server (with_certificate, with_key, with_keystore). Raises InvalidInput naming the option, before any
@@ -194,8 +194,8 @@ def desired_jwk(name, source, description='', kid=None, certificate_name=None, e
             fields['aliasName'] = alias
             desired['alias'] = alias
     elif source == 'url':
-        _url_fields(desired, url, dict(url_connect_timeout=url_connect_timeout, url_read_timeout=url_read_timeout,
-                                       url_size_limit=url_size_limit))
+        _url_fields(desired, source_url, dict(url_connect_timeout=url_connect_timeout,
+                                              url_read_timeout=url_read_timeout, url_size_limit=url_size_limit))
     elif source == 'json':
         if not jwk_json:
             raise InvalidInput('jwk_json is required with source=json: the JWK or JWK Set as JSON.')
@@ -209,16 +209,18 @@ def desired_jwk(name, source, description='', kid=None, certificate_name=None, e
 
 
 def _url_fields(desired, url, limits):
-    """The body of a parse-from-url request into desired: url, kid when given, each URL option when given."""
+    """The body of a parse-from-url request into desired: url (option source_url: url is the connection's), kid
+    when given, each URL option when given."""
     if not url:
-        raise InvalidInput('url is required with source=url: the address of the JWK or JWK Set (a JWKS endpoint).')
+        raise InvalidInput('source_url is required with source=url: the address of the JWK or JWK Set (a JWKS '
+                           'endpoint).')
     parts = urlsplit(url)
     try:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         port_ok = False
     if parts.scheme not in ('http', 'https') or not parts.hostname or not port_ok or any(c.isspace() for c in url):
-        raise InvalidInput('url: %s is not an http or https URL; give the full address, for example '
+        raise InvalidInput('source_url: %s is not an http or https URL; give the full address, for example '
                            'https://issuer.example.com/.well-known/jwks.json.' % url)
     fields = desired['fields']
     fields['url'] = desired['source_url'] = url

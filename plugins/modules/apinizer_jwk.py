@@ -70,7 +70,7 @@ options:
       - V(key) -- the key O(key_name) of the project (a public or a private key), from its entry for O(environment).
       - V(keystore) -- the entry O(alias) of the keystore O(keystore_name) of the project, from its file for
         O(environment).
-      - V(url) -- the JWK, or the O(kid) entry of the JWK Set, that the server reads from O(url).
+      - V(url) -- the JWK, or the O(kid) entry of the JWK Set, that the server reads from O(source_url).
       - V(json) -- the JWK or JWK Set O(jwk_json).
       - V(generate) -- a key the server generates (O(jwk_type), O(key_size) or O(curve)).
     type: str
@@ -112,24 +112,25 @@ options:
         file the server answers; never sent. Without it, a PKCS#12 entry's public key is not compared.
       - Given for a JKS file, it is checked against the file's integrity digest.
     type: str
-  url:
+  source_url:
     description:
       - With O(source=url), the http or https address of the JWK or JWK Set (a JWKS endpoint) that the server reads,
         once, when it makes the JWK. Compared with the JWK's source URL.
+      - Sent as C(url); the option has another name because O(url) is the address of the management API.
     type: str
   url_connect_timeout:
     description:
-      - With O(source=url), how long the server waits to connect to O(url), in milliseconds; sent as
+      - With O(source=url), how long the server waits to connect to O(source_url), in milliseconds; sent as
         C(urlOptionConnectTimeout) only when given (the server's default is 5000).
     type: int
   url_read_timeout:
     description:
-      - With O(source=url), how long the server waits for O(url) to answer, in milliseconds; sent as
+      - With O(source=url), how long the server waits for O(source_url) to answer, in milliseconds; sent as
         C(urlOptionReadTimeout) only when given (the server's default is 10000).
     type: int
   url_size_limit:
     description:
-      - With O(source=url), the largest answer the server reads from O(url), in bytes; sent as
+      - With O(source=url), the largest answer the server reads from O(source_url), in bytes; sent as
         C(urlOptionSizeLimit) only when given (the server's default is 1048576).
     type: int
   environment:
@@ -255,7 +256,7 @@ EXAMPLES = r"""
   apinizer.apiops.apinizer_jwk:
     name: idp-signing
     source: url
-    url: https://idp.example.com/.well-known/jwks.json
+    source_url: https://idp.example.com/.well-known/jwks.json
     kid: idp-2026-11
     url_read_timeout: 5000
 
@@ -389,7 +390,7 @@ def desired_from_params(module):
                              use=params['use'], algorithm=params['algorithm'], jwk_json=params['jwk_json'],
                              jwk_type=params['jwk_type'], key_size=params['key_size'], curve=params['curve'],
                              key_name=params['key_name'], keystore_name=params['keystore_name'],
-                             alias=params['alias'], url=params['url'],
+                             alias=params['alias'], source_url=params['source_url'],
                              url_connect_timeout=params['url_connect_timeout'],
                              url_read_timeout=params['url_read_timeout'], url_size_limit=params['url_size_limit'])
 
@@ -467,7 +468,7 @@ def main():
         keystore_name=dict(type='str'),
         alias=dict(type='str'),
         keystore_password=dict(type='str', no_log=True),
-        url=dict(type='str'),
+        source_url=dict(type='str'),
         url_connect_timeout=dict(type='int'),
         url_read_timeout=dict(type='int'),
         url_size_limit=dict(type='int'),

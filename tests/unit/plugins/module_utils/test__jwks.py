@@ -322,14 +322,14 @@ def test_a_keystore_alias_missing_from_the_file_or_a_keystore_elsewhere_is_refus
 
 
 def test_a_url_jwk_sends_the_url_options_only_when_given_and_compares_the_source_url():
-    desired = jwks.desired_jwk('j', 'url', url='http://127.0.0.1:8080/jwks.json', kid='k1', url_read_timeout=3000)
+    desired = jwks.desired_jwk('j', 'url', source_url='http://127.0.0.1:8080/jwks.json', kid='k1', url_read_timeout=3000)
     (change,) = jwks.plan(desired, None, OPTIONS)
     assert (change.action, change.request.path) == ('create', '/apiops/projects/demo/jwks/parse-from-url')
     assert change.request.body()['json'] == {'name': 'j', 'description': '', 'url': 'http://127.0.0.1:8080/jwks.json',
                                              'kid': 'k1', 'urlOptionReadTimeout': 3000}
     assert change.after['source_url'] == 'http://127.0.0.1:8080/jwks.json' and change.after['type'] is None
     assert change.diff['after']['source_url'] == 'http://127.0.0.1:8080/jwks.json'
-    plain = jwks.desired_jwk('j', 'url', url='https://idp.example.com/jwks', url_connect_timeout=1,
+    plain = jwks.desired_jwk('j', 'url', source_url='https://idp.example.com/jwks', url_connect_timeout=1,
                              url_size_limit=4096)['fields']
     assert plain == {'name': 'j', 'description': '', 'url': 'https://idp.example.com/jwks',
                      'urlOptionConnectTimeout': 1, 'urlOptionSizeLimit': 4096}
@@ -363,14 +363,15 @@ def test_a_url_jwk_sends_the_url_options_only_when_given_and_compares_the_source
      'algorithm: A128KW is not an algorithm for RSA/EC/OKP/OCT signature keys;'),
     (dict(source='keystore', keystore_name='ks', environment='production', alias='a', algorithm='RS256', kid='x'),
      'kid: a JWK made from a keystore takes no kid; leave kid out.'),
-    (dict(source='url'), 'url is required with source=url: the address of the JWK or JWK Set (a JWKS endpoint).'),
-    (dict(source='url', url='ftp://idp.example.com/jwks'), 'url: ftp://idp.example.com/jwks is not an http or https '
-     'URL; give the full address, for example https://issuer.example.com/.well-known/jwks.json.'),
-    (dict(source='url', url='https://idp.example.com:port/jwks'), 'url: https://idp.example.com:port/jwks is not an'),
-    (dict(source='url', url='https://idp.example.com/jwks', url_connect_timeout=0),
+    (dict(source='url'), 'source_url is required with source=url: the address of the JWK or JWK Set (a JWKS '
+     'endpoint).'),
+    (dict(source='url', source_url='ftp://idp.example.com/jwks'), 'source_url: ftp://idp.example.com/jwks is not an http or '
+     'https URL; give the full address, for example https://issuer.example.com/.well-known/jwks.json.'),
+    (dict(source='url', source_url='https://idp.example.com:port/jwks'), 'source_url: https://idp.example.com:port/jwks is not an'),
+    (dict(source='url', source_url='https://idp.example.com/jwks', url_connect_timeout=0),
      "url_connect_timeout: 0 is not a time in milliseconds; give a positive number or leave it out for the server's "
      "default."),
-    (dict(source='url', url='https://idp.example.com/jwks', url_size_limit=-1),
+    (dict(source='url', source_url='https://idp.example.com/jwks', url_size_limit=-1),
      "url_size_limit: -1 is not a size in bytes; give a positive number or leave it out for the server's default."),
 ])
 def test_bad_input_of_the_key_keystore_and_url_sources_is_refused_naming_the_option(kwargs, message):

@@ -145,16 +145,16 @@ def test_a_keystore_jwk_compares_the_pkcs12_entry_and_never_shows_the_password(r
 
 
 def test_a_url_jwk_is_refused_before_any_request_and_made_once(run_module):
-    refused, server = run_module(apinizer_jwk, dict(name='j', source='url', url='https://idp.example.com/jwks',
+    refused, server = run_module(apinizer_jwk, dict(name='j', source='url', source_url='https://idp.example.com/jwks',
                                                     url_read_timeout=0))
     assert refused.failed and server.calls == []
     assert refused.result['msg'] == ("url_read_timeout: 0 is not a time in milliseconds; give a positive number or "
                                      "leave it out for the server's default.")
-    args = dict(name='j', source='url', url='https://idp.example.com/jwks', kid='1700000000000')
+    args = dict(name='j', source='url', source_url='https://idp.example.com/jwks', kid='1700000000000')
     held = stored_from('URL', source_id=None, sourceUrl='https://idp.example.com/jwks', kid='1700000000000')
     done, server = run_module(apinizer_jwk, args, [('GET', PATH, held)])
     assert (done.result['changed'], server.writes) == (False, [])
-    moved, server = run_module(apinizer_jwk, dict(args, url='https://idp.example.com/v2/jwks'), [('GET', PATH, held)],
+    moved, server = run_module(apinizer_jwk, dict(args, source_url='https://idp.example.com/v2/jwks'), [('GET', PATH, held)],
                                check_mode=True, diff=True)
     assert (moved.result['action'], moved.result['diff']['after']['source_url']) == (
         'replaced', 'https://idp.example.com/v2/jwks')
