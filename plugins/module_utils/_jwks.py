@@ -288,7 +288,7 @@ def _deployed_to(what, name, environment, environments):
     """Refuse a source that has no entry for the environment the JWK is parsed from."""
     if environment not in environments:
         raise InvalidInput('environment: %s %s is not deployed to %s; it is deployed to %s.'
-                           % (what, name, environment, ', '.join(sorted(environments)) or 'no environment'))
+                           % (what, name, environment, ', '.join(environments) or 'no environment'))
 
 
 def with_key(desired, key):
@@ -306,22 +306,16 @@ def with_key(desired, key):
     return dict(desired, source_type=KEY_SOURCE_TYPES.get(key['key_type']))
 
 
-def keystore_entry_public_key(data, alias, password=None, option='keystore_name', password_option='keystore_password'):
-    """(found, public key or None) of the entry alias of a keystore file (bytes): found is False when the file can be
-    read and holds no such entry, None when it cannot be read without a password (a PKCS#12 file, no password); a
-    JKS file's certificates are read without the password (which, when given, is checked). A key entry's public key
-    is that of its certificate. Raises InvalidInput (a wrong password, a damaged file)."""
+def keystore_entries(data, password=None, option='keystore_name', password_option='keystore_password'):
+    """[(alias, private_key, certificate)] of a keystore file (bytes) as _pem reads it, or None when it cannot be
+    read: a PKCS#12 file without its password, or a file of another kind. A JKS file's certificates are read without
+    the password (which, when given, is checked). Raises InvalidInput (a wrong password, a damaged file)."""
     found_type = _pem.keystore_file_type(data)
     if found_type == 'jks':
-        entries = _pem.read_jks_keystore(data, password, option, password_option, check_password=bool(password))
-    elif found_type == 'pkcs12' and password:
-        entries = _pem.load_pkcs12_keystore(data, password, option, password_option)
-    else:
-        return None, None
-    matching = [(not private_key, cert) for entry_alias, private_key, cert in entries if entry_alias == alias]
-    if not matching:
-        return False, sorted(set(entry_alias for entry_alias, _private_key, _cert in entries if entry_alias))
-    return True, min(matching, key=lambda item: item[0])[1].public_key()
+        return _pem.read_jks_keystore(data, password, option, password_option, check_password=bool(password))
+    if found_type == 'pkcs12' and password:
+        return _pem.load_pkcs12_keystore(data, password, option, password_option)
+    return None
 
 
 def with_keystore(desired, keystore, files, password=None):
@@ -337,13 +331,16 @@ def with_keystore(desired, keystore, files, password=None):
     data = files.get(environment)
     if not data:
         return desired
-    found, public_key = keystore_entry_public_key(data, alias, password, option='keystore %s in %s' % (name, environment))
-    if found is None:
+    entries = keystore_entries(data, password, option='keystore %s in %s' % (name, environment))
+    if entries is None:
         return desired
-    if not found:
+    # A key entry's public key is that of its certificate, the first of its chain.
+    matching = [cert for entry_alias, private_key, cert in sorted(entries, key=lambda e: not e[1]) if entry_alias == alias]
+    if not matching:
+        held = sorted(set(entry_alias for entry_alias, _private_key, _cert in entries if entry_alias))
         raise InvalidInput('alias: keystore %s holds no entry %s in its file for %s; it holds %s.'
-                           % (name, alias, environment, ', '.join(public_key) or 'no named entry'))
-    jwk_type, public = _pem.jwk_public_members(public_key)
+                           % (name, alias, environment, ', '.join(held) or 'no named entry'))
+    jwk_type, public = _pem.jwk_public_members(matching[0].public_key())
     check_algorithm(jwk_type, desired['use'], desired['algorithm'])
     return dict(desired, jwk_type=jwk_type, public=public)
 
