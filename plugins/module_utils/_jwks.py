@@ -11,9 +11,10 @@ bring one JWK from what the server holds to what is wanted. Pure: no I/O.
 
 A JWK GET answers private members in clear: current_jwk() keeps only the public ones, so nothing secret outlives
 the read. A JWK's PUT changes only name and description and cuts it loose from its source, and the server never
-shows use, algorithm or the source's name: a JWK made from a certificate is therefore replaced (delete, then create)
-when its public key, type, kid or description differ or it lost its source reference, and a generated JWK is
-never generated again unless its type or given kid differ, or force asks for it."""
+shows use, algorithm or the source's name: a JWK made from a certificate, key or keystore is therefore replaced
+(delete, then create) when its public key (where the module can know it), type, kid or description differ or it
+lost its source reference, a JWK read from a URL likewise when its sourceUrl, kid or description differ, and a
+generated JWK is never generated again unless its type or given kid differ, or force asks for it."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -22,17 +23,29 @@ import functools
 import json
 from collections import namedtuple
 
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._apply import Change, Request, field_diff, unchanged
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_action_path, jwk_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name
 
-SOURCES = ('certificate', 'json', 'generate')
-SOURCE_TYPES = dict(certificate='CERTIFICATE', json='COPY_PASTE', generate='GENERATE')
-SOURCE_ACTIONS = dict(certificate='parse-from-certificate', json='parse-from-clipboard', generate='generate')
+SOURCES = ('certificate', 'key', 'keystore', 'url', 'json', 'generate')
+# A JWK from a key takes the key's keyType (PUBLIC_KEY or PRIVATE_KEY): known once the key is read (with_key).
+SOURCE_TYPES = dict(certificate='CERTIFICATE', key=None, keystore='KEYSTORE', url='URL', json='COPY_PASTE',
+                    generate='GENERATE')
+SOURCE_ACTIONS = dict(certificate='parse-from-certificate', key='parse-from-key', keystore='parse-from-keystore',
+                      url='parse-from-url', json='parse-from-clipboard', generate='generate')
 # Sources whose JWK keeps a reference (sourceId) that a PUT of the JWK would cut.
-REFERENCED_SOURCES = frozenset(['certificate'])
+REFERENCED_SOURCES = frozenset(['certificate', 'key', 'keystore'])
+# Sources whose JWK a PUT would cut loose: its sourceId, or its sourceUrl.
+DETACHED_BY_PUT = REFERENCED_SOURCES | frozenset(['url'])
+# The key types a JWK can be parsed from (our spelling, as _keys.current_key gives it) and the sourceType each makes.
+KEY_SOURCE_TYPES = dict(public_key='PUBLIC_KEY', private_key='PRIVATE_KEY')
+# url option: the parse-from-url field, each sent only when given (the server's defaults otherwise).
+URL_OPTIONS = (('url_connect_timeout', 'urlOptionConnectTimeout'), ('url_read_timeout', 'urlOptionReadTimeout'),
+               ('url_size_limit', 'urlOptionSizeLimit'))
 USES = dict(signature='SIGNATURE', encryption='ENCRYPTION')
 # The member object of a GET answer and the public members each may carry (RFC 7518 / RFC 8037 names).
 MEMBER_OBJECTS = dict(RSA='rsa', EC='ec', OCT='oct', OKP='okp')
@@ -149,27 +162,40 @@ def _member_values(text, private):
 
 
 def desired_jwk(name, source, description='', kid=None, certificate_name=None, environment=None,
-                use='signature', algorithm=None, jwk_json=None, jwk_type=None, key_size=None, curve=None):
-    """The JWK as the user wants it. For a certificate source, the public key comes later, from the certificate the
-    server holds (with_certificate). Raises InvalidInput naming the option, before any request."""
+                use='signature', algorithm=None, jwk_json=None, jwk_type=None, key_size=None, curve=None,
+                key_name=None, keystore_name=None, alias=None, source_url=None, url_connect_timeout=None,
+                url_read_timeout=None, url_size_limit=None):
+    """The JWK as the user wants it. For a certificate, key or keystore source, what the source holds comes later,
+    from the server (with_certificate, with_key, with_keystore). Raises InvalidInput naming the option, before any
+    request."""
     check_name(name)
     if source not in SOURCES:
         raise InvalidInput('source must be one of %s.' % ', '.join(SOURCES))
     desired = dict(name=name, description=description or '', source=source, source_type=SOURCE_TYPES[source],
                    kid=kid or None, jwk_type=None, public=None, fields=dict(name=name, description=description or ''))
     fields = desired['fields']
-    if source == 'certificate':
-        for option, value in (('certificate_name', certificate_name), ('environment', environment),
-                              ('algorithm', algorithm)):
+    if source in REFERENCED_SOURCES:
+        named = dict(certificate=('certificate_name', certificate_name, 'certificateName'),
+                     key=('key_name', key_name, 'keyName'),
+                     keystore=('keystore_name', keystore_name, 'keyStoreName'))[source]
+        required = [named[:2], ('environment', environment)] + ([('alias', alias)] if source == 'keystore' else [])
+        for option, value in required + [('algorithm', algorithm)]:
             if not value:
-                raise InvalidInput('%s is required with source=certificate.' % option)
-        check_name(certificate_name, 'certificate_name')
+                raise InvalidInput('%s is required with source=%s.' % (option, source))
+        check_name(named[1], named[0])
         check_algorithm(None, use, algorithm)
         if kid:
-            raise InvalidInput('kid: a JWK made from a certificate takes no kid; leave kid out.')
-        fields.update(certificateName=certificate_name, environmentName=environment, useType=USES[use],
-                      algorithm=algorithm)
-        desired.update(certificate_name=certificate_name, environment=environment, use=use, algorithm=algorithm)
+            raise InvalidInput('kid: a JWK made from a %s takes no kid; leave kid out.' % source)
+        fields[named[2]] = named[1]
+        fields.update(environmentName=environment, useType=USES[use], algorithm=algorithm)
+        desired.update(environment=environment, use=use, algorithm=algorithm)
+        desired[named[0]] = named[1]
+        if source == 'keystore':
+            fields['aliasName'] = alias
+            desired['alias'] = alias
+    elif source == 'url':
+        _url_fields(desired, source_url, dict(url_connect_timeout=url_connect_timeout,
+                                              url_read_timeout=url_read_timeout, url_size_limit=url_size_limit))
     elif source == 'json':
         if not jwk_json:
             raise InvalidInput('jwk_json is required with source=json: the JWK or JWK Set as JSON.')
@@ -180,6 +206,35 @@ def desired_jwk(name, source, description='', kid=None, certificate_name=None, e
     else:
         desired['jwk_type'], fields['type'] = _generate_fields(fields, jwk_type, key_size, curve, use, algorithm, kid)
     return desired
+
+
+def _url_fields(desired, url, limits):
+    """The body of a parse-from-url request into desired: url (option source_url: url is the connection's), kid
+    when given, each URL option when given."""
+    if not url:
+        raise InvalidInput('source_url is required with source=url: the address of the JWK or JWK Set (a JWKS '
+                           'endpoint).')
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if parts.scheme not in ('http', 'https') or not parts.hostname or not port_ok or any(c.isspace() for c in url):
+        raise InvalidInput('source_url: %s is not an http or https URL; give the full address, for example '
+                           'https://issuer.example.com/.well-known/jwks.json.' % url)
+    fields = desired['fields']
+    fields['url'] = desired['source_url'] = url
+    if desired['kid']:
+        fields['kid'] = desired['kid']
+    for option, field in URL_OPTIONS:
+        value = limits[option]
+        if value is None:
+            continue
+        if value <= 0:
+            raise InvalidInput('%s: %d is not a %s; give a positive number or leave it out for the server\'s '
+                               'default.' % (option, value, 'size in bytes' if option == 'url_size_limit'
+                                             else 'time in milliseconds'))
+        fields[field] = value
 
 
 def _generate_fields(fields, jwk_type, key_size, curve, use, algorithm, kid):
@@ -222,12 +277,70 @@ def with_certificate(desired, certificate):
     if certificate is None:
         raise InvalidInput('certificate_name: the project has no certificate %s; create it first (apinizer_certificate).'
                            % desired['certificate_name'])
-    if desired['environment'] not in certificate['environments']:
-        raise InvalidInput('environment: certificate %s is not deployed to %s; it is deployed to %s.'
-                           % (desired['certificate_name'], desired['environment'],
-                              ', '.join(certificate['environments']) or 'no environment'))
+    _deployed_to('certificate', desired['certificate_name'], desired['environment'], certificate['environments'])
     public_key = _pem.load_single_certificate(certificate['der'], option='certificate_name').public_key()
     jwk_type, public = _pem.jwk_public_members(public_key)
+    check_algorithm(jwk_type, desired['use'], desired['algorithm'])
+    return dict(desired, jwk_type=jwk_type, public=public)
+
+
+def _deployed_to(what, name, environment, environments):
+    """Refuse a source that has no entry for the environment the JWK is parsed from."""
+    if environment not in environments:
+        raise InvalidInput('environment: %s %s is not deployed to %s; it is deployed to %s.'
+                           % (what, name, environment, ', '.join(environments) or 'no environment'))
+
+
+def with_key(desired, key):
+    """The desired JWK of a key source completed with what the key the server holds (_keys.current_key, or None)
+    tells: its sourceType is the key's keyType. A key's content never comes back, so its public members stay
+    unknown. Raises InvalidInput naming the option, before any write."""
+    name = desired['key_name']
+    if key is None:
+        raise InvalidInput('key_name: the project has no key %s; create it first (apinizer_key).' % name)
+    if key['key_type'] == 'secret_key':
+        raise InvalidInput('key_name: key %s is a secret key; a JWK is parsed from a public or private key only: '
+                           'name a PUBLIC_KEY or PRIVATE_KEY key.' % name)
+    _deployed_to('key', name, desired['environment'], [e['name'] for e in key['environments'] if e['name']])
+    # A key type this module does not know (older servers say RSA, EC): the JWK's sourceType is not compared.
+    return dict(desired, source_type=KEY_SOURCE_TYPES.get(key['key_type']))
+
+
+def keystore_entries(data, password=None, option='keystore_name', password_option='keystore_password'):
+    """[(alias, private_key, certificate)] of a keystore file (bytes) as _pem reads it, or None when it cannot be
+    read: a PKCS#12 file without its password, or a file of another kind. A JKS file's certificates are read without
+    the password (which, when given, is checked). Raises InvalidInput (a wrong password, a damaged file)."""
+    found_type = _pem.keystore_file_type(data)
+    if found_type == 'jks':
+        return _pem.read_jks_keystore(data, password, option, password_option, check_password=bool(password))
+    if found_type == 'pkcs12' and password:
+        return _pem.load_pkcs12_keystore(data, password, option, password_option)
+    return None
+
+
+def with_keystore(desired, keystore, files, password=None):
+    """The desired JWK of a keystore source completed with what the server holds: keystore (current_keystore, or
+    None) must have an entry for the environment, and when its file came back (files: {environment: bytes}) and
+    can be read (a JKS file always, a PKCS#12 file with password), that file must hold the entry alias, whose public
+    key the JWK is then compared with. Raises InvalidInput naming the option, before any write."""
+    name, environment, alias = desired['keystore_name'], desired['environment'], desired['alias']
+    if keystore is None:
+        raise InvalidInput('keystore_name: the project has no keystore %s; create it first (apinizer_keystore).'
+                           % name)
+    _deployed_to('keystore', name, environment, [e['name'] for e in keystore['environments'] if e['name']])
+    data = files.get(environment)
+    if not data:
+        return desired
+    entries = keystore_entries(data, password, option='keystore %s in %s' % (name, environment))
+    if entries is None:
+        return desired
+    # A key entry's public key is that of its certificate, the first of its chain.
+    matching = [cert for entry_alias, private_key, cert in sorted(entries, key=lambda e: not e[1]) if entry_alias == alias]
+    if not matching:
+        held = sorted(set(entry_alias for entry_alias, _private_key, _cert in entries if entry_alias))
+        raise InvalidInput('alias: keystore %s holds no entry %s in its file for %s; it holds %s.'
+                           % (name, alias, environment, ', '.join(held) or 'no named entry'))
+    jwk_type, public = _pem.jwk_public_members(matching[0].public_key())
     check_algorithm(jwk_type, desired['use'], desired['algorithm'])
     return dict(desired, jwk_type=jwk_type, public=public)
 
@@ -257,6 +370,8 @@ def public_fields(jwk):
                  type=jwk.get('jwk_type'), kid=jwk.get('kid'))
     if 'source_id' in jwk:
         shown.update(source_id=jwk['source_id'], source_url=jwk.get('source_url'))
+    elif jwk.get('source_url'):  # a desired JWK read from a URL
+        shown['source_url'] = jwk['source_url']
     if jwk.get('public') is not None:
         shown['public_members'] = dict(jwk['public'])
     return shown
@@ -265,11 +380,11 @@ def public_fields(jwk):
 def differences(desired, current):
     """The compared fields that differ. Only what a JWK answer shows can be compared: description, sourceType,
     type, kid (when one is wanted), the public members (when known before the write) and, for a source that keeps
-    a reference, whether it still has one."""
+    a reference, whether it still has one; for a URL, whether the JWK still names that URL."""
     changed = []
     if desired['description'] != current['description']:
         changed.append('description')
-    if desired['source_type'] != current['source_type']:
+    if desired['source_type'] is not None and desired['source_type'] != current['source_type']:
         changed.append('source_type')
     if desired['jwk_type'] and desired['jwk_type'] != current['jwk_type']:
         changed.append('type')
@@ -279,6 +394,8 @@ def differences(desired, current):
         changed.append('public_members')
     if desired['source'] in REFERENCED_SOURCES and current['source_id'] is None:
         changed.append('source_id')
+    if desired['source'] == 'url' and desired['source_url'] != current['source_url']:
+        changed.append('source_url')
     return changed
 
 
@@ -286,8 +403,9 @@ def _diff_fields(jwk, fields):
     shown = public_fields(jwk)
     if 'source_id' in fields:
         shown['source_id'] = 'attached' if jwk.get('source_id') or 'source_id' not in jwk else None
-    compared = ('description', 'source_type', 'type', 'kid', 'public_members', 'source_id')
-    return dict((k, shown.get(k)) for k in compared if k in fields or not fields)
+    compared = ('description', 'source_type', 'type', 'kid', 'public_members', 'source_id', 'source_url')
+    return dict((k, shown.get(k)) for k in compared
+                if k in fields or (not fields and (k != 'source_url' or shown.get(k))))
 
 
 def _body(desired):
@@ -317,7 +435,7 @@ def plan(desired, current, options):
         return [unchanged('jwk', name, public_fields(current), desired, options)]
     diff = field_diff(name, _diff_fields(current, changed or ['public_members']),
                       _diff_fields(desired, changed or ['public_members']))
-    if changed == ['description'] and desired['source'] not in REFERENCED_SOURCES and not options.force:
+    if changed == ['description'] and desired['source'] not in DETACHED_BY_PUT and not options.force:
         update = Request('PUT', path, None, lambda: dict(json=dict(name=name, description=desired['description'])))
         return [Change('jwk', name, 'update', public_fields(current), dict(public_fields(current),
                        description=desired['description']), diff, update, (), None, desired, options, None, False)]

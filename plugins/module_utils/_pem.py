@@ -734,10 +734,11 @@ def _jks_reader(data, option):
     return read, number, text, position
 
 
-def read_jks_keystore(data, password, option='file', password_option='password'):
+def read_jks_keystore(data, password, option='file', password_option='password', check_password=True):
     """[(alias, private_key, certificate)] of a JKS file, read in pure Python: its structure, its integrity digest
     (which proves the password) and the certificates, in clear in a JKS file. A private key entry stays encrypted
-    (its proprietary protection is not undone here): that it is there is all that is checked of it."""
+    (its proprietary protection is not undone here): that it is there is all that is checked of it.
+    check_password=False reads the certificates without the password: the digest is then not checked."""
     read, number, text, position = _jks_reader(data, option)
     if number('>I') != JKS_MAGIC or number('>I') not in (1, 2):
         raise PemError('%s: the file is not a JKS keystore of version 1 or 2.' % option)
@@ -761,7 +762,7 @@ def read_jks_keystore(data, password, option='file', password_option='password')
                            % (option, tag))
     body = data[:position[0]]
     digest = read(20)
-    if hashlib.sha1((password or '').encode('utf-16-be') + _JKS_WHITENER + body).digest() != digest:
+    if check_password and hashlib.sha1((password or '').encode('utf-16-be') + _JKS_WHITENER + body).digest() != digest:
         raise PemError('%s: the JKS file fails its integrity check with %s: the password is wrong or the file is '
                        'damaged.' % (option, password_option))
     certificates = []

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _jwks, _keys, _keystores
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_path
+from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 
 
 def read_certificate(client, project, name):
@@ -90,6 +91,23 @@ def read_keystore(client, project, name):
     """One keystore from its get endpoint, or None."""
     entry = client.get_one(_keystores.keystore_path(project, name))
     return _keystores.current_keystore(entry) if entry else None
+
+
+def read_keystore_files(client, project, name):
+    """One keystore from its get endpoint, and the bytes of each environment's file ({environment name: bytes}; an
+    environment whose file did not come back, or not as base64, is left out): (None, {}) when there is none. The
+    files stay in memory: never in a result."""
+    entry = client.get_one(_keystores.keystore_path(project, name))
+    if not entry:
+        return None, {}
+    files = {}
+    for item in entry.get('keyStoreEnvironmentList') or []:
+        if item.get('environmentName') and isinstance(item.get('file'), str) and item['file']:
+            try:
+                files[item['environmentName']] = _keystores.decode_file_option(item['file'])
+            except InvalidInput:
+                continue
+    return _keystores.current_keystore(entry), files
 
 
 def read_keystores(client, project):

@@ -13,8 +13,10 @@ short_description: Manage a JSON Web Key (JWK) of an Apinizer project
 version_added: 1.0.0
 description:
   - Creates or deletes a JWK of an Apinizer project through the API Ops management API, from one of these sources --
-    the public key of a certificate of the project (O(source=certificate)), a JWK or JWK Set given as JSON
-    (O(source=json)), or a key the server generates (O(source=generate)).
+    the public key of a certificate of the project (O(source=certificate)), a public or private key of the project
+    (O(source=key)), an entry of a keystore of the project (O(source=keystore)), a JWK or JWK Set the server reads
+    from a URL (O(source=url)), a JWK or JWK Set given as JSON (O(source=json)), or a key the server generates
+    (O(source=generate)).
   - A JWK has no environment list; the server deploys it to every environment of the project.
   - The server answers a JWK with its private members in clear. The module compares the public members in memory
     only and never returns, shows or logs a private member.
@@ -32,15 +34,21 @@ attributes:
   diff_mode:
     support: full
     details:
-      - Shows the changed fields among description, source type, type, kid, the public members and whether the JWK
-        still has its source reference; never a private member.
+      - Shows the changed fields among description, source type, type, kid, the public members, the source URL and
+        whether the JWK still has its source reference; never a private member.
   idempotent:
     support: partial
     details:
       - A second run with the same options changes nothing. A generated JWK is found by name, type, description
         and O(kid) (when given) and never generated again; O(force=true) makes a new one.
-      - The server never shows a JWK's use, algorithm, size or curve, nor the name and environment of its source, so
-        a change of one of these alone is not detected; use O(force=true) to make the JWK again.
+      - The server never shows a JWK's use, algorithm, size or curve, its URL options, nor the name, environment and
+        alias of its source, so a change of one of these alone is not detected; use O(force=true) to make the JWK
+        again.
+      - A key's content never comes back from the server, so the public members of a JWK from O(source=key) are not
+        compared; nor are those of a JWK from O(source=keystore) when the keystore's file does not come back or
+        cannot be read (a PKCS#12 file without O(keystore_password)).
+      - The module does not read the URL of O(source=url) itself; the server reads it once, when it makes the JWK. A
+        key rotated at the URL under the same O(kid) is therefore not seen; use O(force=true) to read it again.
 options:
   name:
     description:
@@ -59,10 +67,14 @@ options:
       - Where the JWK's material comes from. Required with O(state=present).
       - V(certificate) -- the public key of the certificate O(certificate_name) of the project, from its entry for
         O(environment).
+      - V(key) -- the key O(key_name) of the project (a public or a private key), from its entry for O(environment).
+      - V(keystore) -- the entry O(alias) of the keystore O(keystore_name) of the project, from its file for
+        O(environment).
+      - V(url) -- the JWK, or the O(kid) entry of the JWK Set, that the server reads from O(source_url).
       - V(json) -- the JWK or JWK Set O(jwk_json).
       - V(generate) -- a key the server generates (O(jwk_type), O(key_size) or O(curve)).
     type: str
-    choices: [certificate, json, generate]
+    choices: [certificate, key, keystore, url, json, generate]
   description:
     description:
       - Description of the JWK.
@@ -73,9 +85,58 @@ options:
       - With O(source=certificate), the certificate of the project whose public key the JWK holds. It must exist
         (M(apinizer.apiops.apinizer_certificate)) and be deployed to O(environment).
     type: str
+  key_name:
+    description:
+      - With O(source=key), the key of the project the JWK is parsed from. It must exist
+        (M(apinizer.apiops.apinizer_key)), be a V(public_key) or V(private_key) key (a V(secret_key) is refused) and
+        be deployed to O(environment).
+      - The JWK's source type is the key's type, C(PUBLIC_KEY) or C(PRIVATE_KEY); a JWK from a private key holds its
+        private members, which the module never shows.
+    type: str
+  keystore_name:
+    description:
+      - With O(source=keystore), the keystore of the project the JWK is parsed from. It must exist
+        (M(apinizer.apiops.apinizer_keystore)) and be deployed to O(environment).
+    type: str
+  alias:
+    description:
+      - With O(source=keystore), the alias of the keystore entry the JWK is parsed from (a key entry, or a
+        certificate entry).
+      - When the server answers the keystore's file and the module can read it (a JKS file's certificates need no
+        password; a PKCS#12 file needs O(keystore_password)), the module checks before any write that the file for
+        O(environment) holds this entry, and compares the JWK's public members with its public key.
+    type: str
+  keystore_password:
+    description:
+      - With O(source=keystore), the password of a PKCS#12 keystore file, only to read the entry O(alias) from the
+        file the server answers; never sent. Without it, a PKCS#12 entry's public key is not compared.
+      - Given for a JKS file, it is checked against the file's integrity digest.
+    type: str
+  source_url:
+    description:
+      - With O(source=url), the http or https address of the JWK or JWK Set (a JWKS endpoint) that the server reads,
+        once, when it makes the JWK. Compared with the JWK's source URL.
+      - Sent as C(url); the option has another name because O(url) is the address of the management API.
+    type: str
+  url_connect_timeout:
+    description:
+      - With O(source=url), how long the server waits to connect to O(source_url), in milliseconds; sent as
+        C(urlOptionConnectTimeout) only when given (the server's default is 5000).
+    type: int
+  url_read_timeout:
+    description:
+      - With O(source=url), how long the server waits for O(source_url) to answer, in milliseconds; sent as
+        C(urlOptionReadTimeout) only when given (the server's default is 10000).
+    type: int
+  url_size_limit:
+    description:
+      - With O(source=url), the largest answer the server reads from O(source_url), in bytes; sent as
+        C(urlOptionSizeLimit) only when given (the server's default is 1048576).
+    type: int
   environment:
     description:
-      - With O(source=certificate), the environment whose entry of the certificate the JWK is parsed from.
+      - With O(source=certificate), O(source=key) or O(source=keystore), the environment whose entry of the source
+        the JWK is parsed from.
     type: str
   use:
     description:
@@ -87,7 +148,8 @@ options:
     description:
       - The JOSE algorithm name, for example V(RS256), V(PS256), V(RSA-OAEP-256), V(ES256). It must fit the key type
         and O(use).
-      - Required with O(source=certificate); optional with O(source=generate), which is sent in the generate
+      - Required with O(source=certificate), O(source=key) and O(source=keystore); optional with
+        O(source=generate), which is sent in the generate
         endpoint's own spelling (V(RS256) as C(RSA256), V(RSA-OAEP-256) as C(RSA_OAEP_256)).
     type: str
   jwk_json:
@@ -97,8 +159,10 @@ options:
     type: json
   kid:
     description:
-      - With O(source=json), the C(kid) of the entry to take from a JWK Set.
+      - With O(source=json) or O(source=url), the C(kid) of the entry to take from a JWK Set (needed when the set
+        holds more than one key).
       - With O(source=generate), the C(kid) of the generated key; without it the server makes one.
+      - A JWK from a certificate, key or keystore takes no C(kid).
       - Compared when given. Older servers ignore a generate request's C(kid); the task then fails after the
         write, naming the kid the server chose, so that no later run generates the key again and again.
     type: str
@@ -133,8 +197,13 @@ notes:
     O(apinizer.apiops.apinizer_certificate#module:jwk_update_action=update) and the server re-parses the JWK from
     the new certificate; with the default V(nullify) the JWK keeps the old public key and loses its reference,
     which the next run of this module sees and repairs by making the JWK again."
-  - Older servers read other field names for JWKs made from a certificate (C(environmentId), C(SIGN),
-    C(keystoreAlgorithm)); this module sends the newer names, which such servers refuse.
+  - "Likewise a JWK made from a key or keystore: a changed key content or keystore file reaches the JWK only through
+    M(apinizer.apiops.apinizer_key) (or M(apinizer.apiops.apinizer_keystore)) with
+    O(apinizer.apiops.apinizer_key#module:jwk_update_action=update); with V(nullify) the JWK is cut loose, and the
+    next run of this module makes it again from the key or keystore as it is then. A JWK read from a URL keeps its
+    source URL until its own update, which the module never sends for it (a description change makes it again)."
+  - Older servers read other field names for JWKs made from a certificate, key or keystore (C(environmentId),
+    C(SIGN), C(keystoreAlgorithm)); this module sends the newer names, which such servers refuse.
 seealso:
   - module: apinizer.apiops.apinizer_jwk_info
     description: Read JWKs with their public members only.
@@ -164,6 +233,32 @@ EXAMPLES = r"""
     certificate: "{{ lookup('ansible.builtin.file', 'files/api.example.com-2027.pem') }}"
     environments: [production, staging]
     jwk_update_action: update
+
+- name: A JWK of a private key of the project, for signing tokens
+  apinizer.apiops.apinizer_jwk:
+    name: token-signing-key
+    source: key
+    key_name: token-signing-private
+    environment: production
+    algorithm: PS256
+
+- name: A JWK of the key entry of a PKCS#12 keystore, compared with the entry's public key
+  apinizer.apiops.apinizer_jwk:
+    name: mtls-keystore-jwk
+    source: keystore
+    keystore_name: mtls-keystore
+    environment: production
+    alias: mtls
+    keystore_password: "{{ mtls_keystore_password }}"
+    algorithm: RS256
+
+- name: The identity provider's signing key, read by the server from its JWKS endpoint
+  apinizer.apiops.apinizer_jwk:
+    name: idp-signing
+    source: url
+    source_url: https://idp.example.com/.well-known/jwks.json
+    kid: idp-2026-11
+    url_read_timeout: 5000
 
 - name: A partner's public key, pasted
   apinizer.apiops.apinizer_jwk:
@@ -209,11 +304,15 @@ jwk:
       type: str
       sample: JWK of the API certificate
     source_type:
-      description: C(CERTIFICATE), C(COPY_PASTE), C(GENERATE), or any other source type the server reports.
+      description:
+        - C(CERTIFICATE), C(PUBLIC_KEY) or C(PRIVATE_KEY) (the key's type), C(KEYSTORE), C(URL), C(COPY_PASTE),
+          C(GENERATE), or any other source type the server reports.
       type: str
       sample: CERTIFICATE
     type:
-      description: C(RSA), C(EC), C(OCT) or C(OKP); null in check mode for a key not generated yet.
+      description:
+        - C(RSA), C(EC), C(OCT) or C(OKP); null in check mode for a JWK not made yet whose type the module cannot
+          know before the server makes it (generated, from a key, from a URL, from a keystore it cannot read).
       type: str
       sample: RSA
     kid:
@@ -226,9 +325,9 @@ jwk:
       returned: when read from the server
       sample: 65f1c0ffee0123456789abcd
     source_url:
-      description: The URL of a JWK read from a URL, else null.
+      description: The URL of a JWK read from a URL, else null; null once the JWK was cut loose from it.
       type: str
-      returned: when read from the server
+      returned: when read from the server, and for O(source=url)
       sample: null
     public_members:
       description:
@@ -289,12 +388,17 @@ def desired_from_params(module):
     return _jwks.desired_jwk(params['name'], params['source'], params['description'], kid=params['kid'],
                              certificate_name=params['certificate_name'], environment=params['environment'],
                              use=params['use'], algorithm=params['algorithm'], jwk_json=params['jwk_json'],
-                             jwk_type=params['jwk_type'], key_size=params['key_size'], curve=params['curve'])
+                             jwk_type=params['jwk_type'], key_size=params['key_size'], curve=params['curve'],
+                             key_name=params['key_name'], keystore_name=params['keystore_name'],
+                             alias=params['alias'], source_url=params['source_url'],
+                             url_connect_timeout=params['url_connect_timeout'],
+                             url_read_timeout=params['url_read_timeout'], url_size_limit=params['url_size_limit'])
 
 
 def manage_jwk(module):
-    """Desired state (input refused before any request), the certificate a JWK is made from, one read of the JWK,
-    the plan, then apply and report; a JWK written in this run is read again for its public members."""
+    """Desired state (input refused before any request), the certificate, key or keystore a JWK is made from, one
+    read of the JWK, the plan, then apply and report; a JWK written in this run is read again for its public
+    members."""
     require_libraries()
     params = module.params
     if params['jwk_json']:
@@ -305,9 +409,15 @@ def manage_jwk(module):
         module.no_log_values.update(private)
     desired = desired_from_params(module)
     client = ApinizerClient.from_module(module)
-    if params['state'] == 'present' and desired['source'] == 'certificate':
+    source = desired.get('source') if params['state'] == 'present' else None
+    if source == 'certificate':
         certificate = _server.read_certificate(client, params['project'], desired['certificate_name'])
         desired = _jwks.with_certificate(desired, certificate)
+    elif source == 'key':
+        desired = _jwks.with_key(desired, _server.read_key(client, params['project'], desired['key_name']))
+    elif source == 'keystore':
+        keystore, files = _server.read_keystore_files(client, params['project'], desired['keystore_name'])
+        desired = _jwks.with_keystore(desired, keystore, files, password=params['keystore_password'])
     options = _jwks.JwkOptions(params['project'], state=params['state'], force=params['force'])
     changes = _jwks.plan(desired, _server.read_jwk(client, params['project'], desired['name']), options)
     applied = apply_or_predict(module, client, changes)
@@ -354,6 +464,14 @@ def main():
         jwk_type=dict(type='str', choices=['rsa', 'ec', 'oct', 'okp'], no_log=False),
         key_size=dict(type='int', no_log=False),
         curve=dict(type='str', choices=sorted(_jwks.CURVES)),
+        key_name=dict(type='str', no_log=False),
+        keystore_name=dict(type='str'),
+        alias=dict(type='str'),
+        keystore_password=dict(type='str', no_log=True),
+        source_url=dict(type='str'),
+        url_connect_timeout=dict(type='int'),
+        url_read_timeout=dict(type='int'),
+        url_size_limit=dict(type='int'),
         force=dict(type='bool', default=False),
     )
     module = ApinizerModule(**module_kwargs(

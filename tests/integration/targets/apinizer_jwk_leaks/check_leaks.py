@@ -5,9 +5,11 @@
 """Fails when a secret of the JWK scenarios appears in their output, or when the output is not theirs (so that an
 empty or truncated log cannot pass). Names what leaked, never the value.
 
-The scan is apinizer_emulator.leaks. The secrets: the tokens, the test PKI's key material, the private members of
-the JWK pasted from rsa-key.pem, and the private members of every JWK the emulator holds after the run (read here
-through the API, outside the playbook). --private-jwk PEM prints that pasted JWK (the playbook reads it no_log)."""
+The scan is apinizer_emulator.leaks. The secrets: the tokens, the test PKI's key material and keystore password, the
+private members of the JWK pasted from rsa-key.pem, and the private members of every JWK the emulator holds after the
+run (read here through the API, outside the playbook): among them, on the newer JWK request names, those of the JWKs
+made from a private key (key-jwk) and from a PKCS#12 keystore's key entry (keystore-jwk). --private-jwk PEM prints
+that pasted JWK (the playbook reads it no_log)."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -24,6 +26,10 @@ import yaml
 
 JWK_MODULES = ('apinizer.apiops.apinizer_jwk', 'apinizer.apiops.apinizer_jwk_info')
 SCENARIOS = ('apinizer_jwk', 'apinizer_jwk_info')
+# The JWKs with private members that the apinizer_jwk scenario leaves on newer servers: from a key, from a keystore.
+PRIVATE_SOURCE_JWKS = ('key-jwk', 'keystore-jwk')
+# The tasks the apinizer_jwk target skips against older JWK request names (make integration-strict).
+OLDER_SKIPPED = ('certificate.yml', 'key.yml', 'keystore.yml')
 PUBLIC = frozenset(['kty', 'kid', 'n', 'e', 'crv', 'x', 'y', 'use', 'alg'])
 
 
@@ -81,19 +87,26 @@ def main():
 
     secrets = leaks.Secrets().add('token', config['apinizer_token']).add('read-only token', config['apinizer_read_only_token'])
     secrets.add_directory(args.pki)
+    with open(os.path.join(args.pki, 'keystore.password')) as handle:
+        secrets.add('keystore password keystore.password', handle.read().strip())
     pasted = private_jwk(os.path.join(args.pki, 'rsa-key.pem'))
     for member in ('d', 'p', 'q', 'dp', 'dq', 'qi'):
         secrets.add('private member %s of the pasted JWK' % member, pasted[member])
     held = server_private_members(config)
     if not any(held.values()):
         raise SystemExit('the emulator holds no JWK with private members after the run: nothing generated to look for')
+    newer = emulator_config(config)['jwk_request'] == 'newer'
+    missing = [name for name in PRIVATE_SOURCE_JWKS if newer and not held.get(name)]
+    if missing:
+        raise SystemExit('the emulator holds no private members of %s after the run: nothing to look for' % ', '.join(missing))
     for name, members in sorted(held.items()):
         for member, value in sorted(members.items()):
             secrets.add('private member %s of JWK %s' % (member, name), value)
     markers = [leaks.VERBOSE, leaks.RECAP,
                leaks.result_marker('the public modulus of the pasted JWK in a result', pasted['n'])]
-    # Against older JWK request names (make integration-strict) the apinizer_jwk target skips its certificate tasks.
-    skipped = () if emulator_config(config)['jwk_request'] == 'newer' else ('certificate.yml',)
+    # Against older JWK request names (make integration-strict) the apinizer_jwk target skips its certificate, key and
+    # keystore tasks.
+    skipped = () if newer else OLDER_SKIPPED
     for scenario in SCENARIOS:
         paths = [p for p in sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', '*.yml')))
                  if os.path.basename(p) not in skipped]

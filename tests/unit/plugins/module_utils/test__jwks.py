@@ -13,10 +13,12 @@ import pytest
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _pem, _server
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
+from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
 from ansible_collections.apinizer.apiops.plugins.module_utils import _jwks as jwks
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError, jwk_action_path, jwk_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
+from apinizer_emulator import testcerts
 from apinizer_emulator.testcerts import make_certificate
 
 OLD = make_certificate('old.example.com')
@@ -186,3 +188,203 @@ def test_the_executor_replaces_in_order_and_reads_the_jwk_through_its_get():
     assert _server.read_jwk(reader, 'demo', 'j')['public'] == members(NEW)
     missing = ApinizerError('gone', status=400, error='bad_request', description='JWK (name: j) is not found!')
     assert _server.read_jwk(FakeClient([('GET', PATH, missing)]), 'demo', 'j') is None
+
+
+# --- sources key, keystore and url -----------------------------------------------------------------------------------
+
+KEYSTORE_PASSWORD = 'keystore-password-' + 'k' * 30
+
+
+def key_on_server(key_type='PRIVATE_KEY', environments=('production',)):
+    return keys.current_key({'name': 'k', 'description': '', 'keyType': key_type, 'cryptoKeyInfoEnvironmentList': [
+        {'environmentName': e, 'alias': 'k'} for e in environments]})
+
+
+def from_key(key_type='PRIVATE_KEY', description=''):
+    desired = jwks.desired_jwk('j', 'key', description, key_name='k', environment='production', algorithm='RS256')
+    return jwks.with_key(desired, key_on_server(key_type))
+
+
+def keystore_on_server(data, environment='production'):
+    """What read_keystore_files() gives for a keystore whose GET answers data (bytes, or None: no file)."""
+    item = {'environmentName': environment, 'type': 'PKCS12'}
+    if data is not None:
+        item['file'] = base64.b64encode(data).decode('ascii')
+    entry = {'name': 'ks', 'description': '', 'keyStoreEnvironmentList': [item]}
+    reader = FakeClient([('GET', '/apiops/projects/demo/keystores/ks/', {'success': True, 'resultList': [entry]})])
+    return _server.read_keystore_files(reader, 'demo', 'ks')
+
+
+def from_keystore(data, password=None, alias='ks-entry'):
+    desired = jwks.desired_jwk('j', 'keystore', keystore_name='ks', environment='production', alias=alias,
+                               algorithm='RS256')
+    keystore, files = keystore_on_server(data)
+    return jwks.with_keystore(desired, keystore, files, password=password)
+
+
+def test_a_key_jwk_is_parsed_from_the_key_and_takes_the_key_type_as_source_type():
+    (change,) = jwks.plan(from_key(), None, OPTIONS)
+    assert (change.action, change.request.path) == ('create', '/apiops/projects/demo/jwks/parse-from-key')
+    assert change.request.body()['json'] == {'name': 'j', 'description': '', 'keyName': 'k',
+                                             'environmentName': 'production', 'useType': 'SIGNATURE',
+                                             'algorithm': 'RS256'}
+    assert change.after['source_type'] == 'PRIVATE_KEY' and change.after['type'] is None
+    assert from_key('PUBLIC_KEY')['source_type'] == 'PUBLIC_KEY'
+
+
+def test_a_key_jwk_that_matches_is_left_alone_and_one_cut_loose_or_changed_is_made_again():
+    stored = dict(source_type='PRIVATE_KEY', source_id='key-id')
+    assert actions(jwks.plan(from_key(), current(**stored), OPTIONS)) == [('none', None)]
+    for server, field in ((dict(stored, source_id=None), 'source_id'),            # nullify cut it loose
+                          (dict(stored, source_type='PUBLIC_KEY'), 'source_type'),  # the key changed its type
+                          (dict(stored, description='old'), 'description')):     # a PUT would cut it loose
+        changes = jwks.plan(from_key(), current(**server), OPTIONS)
+        assert actions(changes) == [('delete', 'DELETE'), ('create', 'POST')], field
+        assert field in changes[1].diff['after'] and 'public_members' not in changes[1].diff['after']
+        assert not any(value in json.dumps([c.diff for c in changes]) for value in PRIVATE.values())
+
+
+def test_a_key_the_project_lacks_a_secret_key_or_one_elsewhere_is_refused_before_any_write():
+    desired = jwks.desired_jwk('j', 'key', key_name='k', environment='staging', algorithm='RS256')
+    with pytest.raises(InvalidInput) as caught:
+        jwks.with_key(desired, None)
+    assert str(caught.value) == 'key_name: the project has no key k; create it first (apinizer_key).'
+    with pytest.raises(InvalidInput) as caught:
+        jwks.with_key(desired, key_on_server('SECRET_KEY', ('staging',)))
+    assert str(caught.value) == ('key_name: key k is a secret key; a JWK is parsed from a public or private key only: '
+                                 'name a PUBLIC_KEY or PRIVATE_KEY key.')
+    with pytest.raises(InvalidInput) as caught:
+        jwks.with_key(desired, key_on_server('PUBLIC_KEY', ('production', 'test')))
+    assert str(caught.value) == 'environment: key k is not deployed to staging; it is deployed to production, test.'
+
+
+def test_a_key_type_the_module_does_not_know_leaves_the_source_type_uncompared():
+    desired = jwks.desired_jwk('j', 'key', key_name='k', environment='production', algorithm='RS256')
+    unknown = jwks.with_key(desired, key_on_server('RSA'))
+    assert unknown['source_type'] is None
+    assert actions(jwks.plan(unknown, current(source_type='PRIVATE_KEY', source_id='key-id'), OPTIONS)) == [
+        ('none', None)]
+
+
+def test_a_pkcs12_keystore_jwk_is_compared_with_the_entry_public_key_when_the_password_is_given():
+    data = testcerts.pkcs12_keystore(KEYSTORE_PASSWORD, key_entry=OLD, alias='ks-entry')
+    desired = from_keystore(data, KEYSTORE_PASSWORD)
+    assert (desired['jwk_type'], desired['public'], desired['source_type']) == ('RSA', members(OLD), 'KEYSTORE')
+    (change,) = jwks.plan(desired, None, OPTIONS)
+    assert (change.action, change.request.path) == ('create', '/apiops/projects/demo/jwks/parse-from-keystore')
+    assert change.request.body()['json'] == {'name': 'j', 'description': '', 'keyStoreName': 'ks',
+                                             'environmentName': 'production', 'aliasName': 'ks-entry',
+                                             'useType': 'SIGNATURE', 'algorithm': 'RS256'}
+    assert KEYSTORE_PASSWORD not in json.dumps([change.after, change.diff, change.request.body()])
+    stored = dict(source_type='KEYSTORE', source_id='ks-id')
+    assert actions(jwks.plan(desired, current(**stored), OPTIONS)) == [('none', None)]
+    changes = jwks.plan(desired, current(issued=NEW, **stored), OPTIONS)  # rotated without the JWK following
+    assert actions(changes) == [('delete', 'DELETE'), ('create', 'POST')]
+    assert changes[1].diff['after']['public_members'] == members(OLD)
+
+
+def test_a_keystore_file_that_cannot_be_read_leaves_the_public_members_uncompared():
+    pkcs12 = testcerts.pkcs12_keystore(KEYSTORE_PASSWORD, key_entry=OLD, alias='ks-entry')
+    for desired in (from_keystore(pkcs12), from_keystore(None, KEYSTORE_PASSWORD)):  # no password; no file
+        assert (desired['jwk_type'], desired['public']) == (None, None)
+        stored = current(issued=NEW, source_type='KEYSTORE', source_id='ks-id')
+        assert actions(jwks.plan(desired, stored, OPTIONS)) == [('none', None)]
+
+
+def test_a_jks_keystore_entry_is_read_without_the_password_and_a_given_password_is_checked():
+    data = testcerts.jks_keystore(KEYSTORE_PASSWORD, {'ca': NEW}, key_entries={'ks-entry': OLD})
+    assert from_keystore(data)['public'] == members(OLD)
+    assert from_keystore(data, alias='ca')['public'] == members(NEW)
+    with pytest.raises(InvalidInput) as caught:
+        from_keystore(data, password='wrong-' + KEYSTORE_PASSWORD)
+    assert str(caught.value) == ('keystore ks in production: the JKS file fails its integrity check with '
+                                 'keystore_password: the password is wrong or the file is damaged.')
+    assert KEYSTORE_PASSWORD not in str(caught.value)
+
+
+def test_a_keystore_alias_missing_from_the_file_or_a_keystore_elsewhere_is_refused_before_any_write():
+    data = testcerts.pkcs12_keystore(KEYSTORE_PASSWORD, key_entry=OLD, alias='ks-entry')
+    with pytest.raises(InvalidInput) as caught:
+        from_keystore(data, KEYSTORE_PASSWORD, alias='other')
+    assert str(caught.value) == 'alias: keystore ks holds no entry other in its file for production; it holds ks-entry.'
+    with pytest.raises(InvalidInput) as caught:
+        from_keystore(data, 'wrong-' + KEYSTORE_PASSWORD)
+    assert str(caught.value) == ('keystore ks in production: the PKCS#12 file cannot be opened with keystore_password: '
+                                 'the password is wrong or the file is damaged.')
+    desired = jwks.desired_jwk('j', 'keystore', keystore_name='ks', environment='staging', alias='a', algorithm='RS256')
+    with pytest.raises(InvalidInput) as caught:
+        jwks.with_keystore(desired, *keystore_on_server(data))
+    assert str(caught.value) == 'environment: keystore ks is not deployed to staging; it is deployed to production.'
+    with pytest.raises(InvalidInput) as caught:
+        jwks.with_keystore(desired, None, {})
+    assert str(caught.value) == ('keystore_name: the project has no keystore ks; create it first '
+                                 '(apinizer_keystore).')
+
+
+def test_a_url_jwk_sends_the_url_options_only_when_given_and_compares_the_source_url():
+    desired = jwks.desired_jwk('j', 'url', source_url='http://127.0.0.1:8080/jwks.json', kid='k1', url_read_timeout=3000)
+    (change,) = jwks.plan(desired, None, OPTIONS)
+    assert (change.action, change.request.path) == ('create', '/apiops/projects/demo/jwks/parse-from-url')
+    assert change.request.body()['json'] == {'name': 'j', 'description': '', 'url': 'http://127.0.0.1:8080/jwks.json',
+                                             'kid': 'k1', 'urlOptionReadTimeout': 3000}
+    assert change.after['source_url'] == 'http://127.0.0.1:8080/jwks.json' and change.after['type'] is None
+    assert change.diff['after']['source_url'] == 'http://127.0.0.1:8080/jwks.json'
+    plain = jwks.desired_jwk('j', 'url', source_url='https://idp.example.com/jwks', url_connect_timeout=1,
+                             url_size_limit=4096)['fields']
+    assert plain == {'name': 'j', 'description': '', 'url': 'https://idp.example.com/jwks',
+                     'urlOptionConnectTimeout': 1, 'urlOptionSizeLimit': 4096}
+    stored = dict(source_type='URL', source_id=None, kid='k1')
+    held = dict(answer(**stored), sourceUrl='http://127.0.0.1:8080/jwks.json')
+    assert actions(jwks.plan(desired, jwks.current_jwk(held), OPTIONS)) == [('none', None)]
+    url = 'http://127.0.0.1:8080/jwks.json'
+    for server, field, before, after in (
+            (dict(held, sourceUrl='http://127.0.0.1:8080/other.json'), 'source_url', 'http://127.0.0.1:8080/other.json',
+             url),
+            (dict(held, sourceUrl=None), 'source_url', None, url),  # a PUT cut it loose
+            (dict(held, kid='k0'), 'kid', 'k0', 'k1'),
+            (dict(held, description='old'), 'description', 'old', '')):  # a PUT would cut it loose
+        changes = jwks.plan(desired, jwks.current_jwk(server), OPTIONS)
+        assert actions(changes) == [('delete', 'DELETE'), ('create', 'POST')], field
+        assert (changes[1].diff['before'][field], changes[1].diff['after'][field]) == (before, after)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(source='key', environment='production', algorithm='RS256'), 'key_name is required with source=key.'),
+    (dict(source='key', key_name='k', algorithm='RS256'), 'environment is required with source=key.'),
+    (dict(source='key', key_name='k', environment='production'), 'algorithm is required with source=key.'),
+    (dict(source='key', key_name='k', environment='production', algorithm='RS256', kid='x'),
+     'kid: a JWK made from a key takes no kid; leave kid out.'),
+    (dict(source='key', key_name='k/../x', environment='production', algorithm='RS256'), 'key_name'),
+    (dict(source='keystore', environment='production', alias='a', algorithm='RS256'),
+     'keystore_name is required with source=keystore.'),
+    (dict(source='keystore', keystore_name='ks', environment='production', algorithm='RS256'),
+     'alias is required with source=keystore.'),
+    (dict(source='keystore', keystore_name='ks', environment='production', alias='a', algorithm='A128KW'),
+     'algorithm: A128KW is not an algorithm for RSA/EC/OKP/OCT signature keys;'),
+    (dict(source='keystore', keystore_name='ks', environment='production', alias='a', algorithm='RS256', kid='x'),
+     'kid: a JWK made from a keystore takes no kid; leave kid out.'),
+    (dict(source='url'), 'source_url is required with source=url: the address of the JWK or JWK Set (a JWKS '
+     'endpoint).'),
+    (dict(source='url', source_url='ftp://idp.example.com/jwks'), 'source_url: ftp://idp.example.com/jwks is not an http or '
+     'https URL; give the full address, for example https://issuer.example.com/.well-known/jwks.json.'),
+    (dict(source='url', source_url='https://idp.example.com:port/jwks'), 'source_url: https://idp.example.com:port/jwks is not an'),
+    (dict(source='url', source_url='https://idp.example.com/jwks', url_connect_timeout=0),
+     "url_connect_timeout: 0 is not a time in milliseconds; give a positive number or leave it out for the server's "
+     "default."),
+    (dict(source='url', source_url='https://idp.example.com/jwks', url_size_limit=-1),
+     "url_size_limit: -1 is not a size in bytes; give a positive number or leave it out for the server's default."),
+])
+def test_bad_input_of_the_key_keystore_and_url_sources_is_refused_naming_the_option(kwargs, message):
+    with pytest.raises(InvalidInput) as caught:
+        jwks.desired_jwk('j', **kwargs)
+    assert str(caught.value).startswith(message)
+
+
+def test_an_existing_desired_jwk_call_keeps_its_behaviour():
+    # The bundle module calls desired_jwk(name, 'certificate', ...) positionally and with_certificate / plan.
+    desired = jwks.desired_jwk('j', 'certificate', 'd', None, 'c', 'production', 'signature', 'RS256')
+    assert desired['fields'] == {'name': 'j', 'description': 'd', 'certificateName': 'c',
+                                 'environmentName': 'production', 'useType': 'SIGNATURE', 'algorithm': 'RS256'}
+    assert (desired['certificate_name'], desired['source_type']) == ('c', 'CERTIFICATE')
+    (change,) = jwks.plan(jwks.with_certificate(desired, certificate_on_server(OLD)), None, OPTIONS)
+    assert 'source_url' not in change.diff['after'] and 'source_url' not in change.after
