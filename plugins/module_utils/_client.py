@@ -119,8 +119,13 @@ CONNECTION_REQUIRED_BY = {'client_key': 'client_cert'}
 
 
 def module_kwargs(argument_spec, **kwargs):
-    """AnsibleModule keyword arguments: the module's own options merged with the connection options."""
+    """AnsibleModule keyword arguments: the module's own options merged with the connection options. A module option
+    may not take a connection option's name: it would replace that option silently (an option url once sent every
+    request to a JWKS server)."""
     spec = connection_argument_spec()
+    clashes = sorted(set(spec) & set(argument_spec))
+    if clashes:
+        raise ValueError('module options named like connection options: %s; give them other names' % ', '.join(clashes))
     spec.update(argument_spec)
     kwargs['argument_spec'] = spec
     kwargs['required_one_of'] = list(kwargs.get('required_one_of', [])) + CONNECTION_REQUIRED_ONE_OF

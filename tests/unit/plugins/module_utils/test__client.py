@@ -703,3 +703,16 @@ def test_a_handshake_refused_for_another_reason_names_ca_path_and_the_client_cer
         make_client([refused]).client.get(CERT)
     assert str(caught.value).startswith(START + '[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED]')
     assert 'set ca_path (APINIZER_CA_PATH)' in str(caught.value) and 'set client_cert and client_key' in str(caught.value)
+
+
+def test_module_kwargs_merges_the_connection_options_under_the_module_options():
+    kwargs = _client.module_kwargs(dict(name=dict(type='str', required=True)), supports_check_mode=True)
+    assert kwargs['argument_spec']['name'] == dict(type='str', required=True)
+    assert set(_client.connection_argument_spec()) < set(kwargs['argument_spec'])
+    assert kwargs['supports_check_mode'] is True
+
+
+def test_module_kwargs_refuses_a_module_option_named_like_a_connection_option():
+    with pytest.raises(ValueError) as raised:
+        _client.module_kwargs(dict(url=dict(type='str'), timeout=dict(type='int'), name=dict(type='str')))
+    assert str(raised.value) == 'module options named like connection options: timeout, url; give them other names'
