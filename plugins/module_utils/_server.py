@@ -127,22 +127,26 @@ PLANNERS = dict(certificate=_certificates.plan, key=_keys.plan, keystore=_keysto
 def replan(client, change):
     """The change planned again, from the same desired state and options, against a fresh read of the object."""
     current = READERS[change.kind](client, change.options.project, change.name)
-    return PLANNERS[change.kind](change.desired, current, change.options)._replace(
+    planner = _bundles.plan_keystore if change.desired.get('bundle_keystore') else PLANNERS[change.kind]
+    return planner(change.desired, current, change.options)._replace(
         depends_on=change.depends_on, group=change.group)
 
 
 class ServerState(object):
     """What the project holds: certificates from one list call, keys from one list call (plus the get calls that
-    resolve environment ids), read once for all bundles."""
+    resolve environment ids), and keystores from one list call when some bundle has one (keystores=True), read once
+    for all bundles."""
 
-    def __init__(self, certificates, keys):
+    def __init__(self, certificates, keys, keystores=()):
         self.certificates = dict((c['name'], c) for c in certificates)
         self.keys = dict((k['name'], k) for k in keys)
+        self.keystores = dict((k['name'], k) for k in keystores)
         self._chains = None
 
     @classmethod
-    def read(cls, client, project, key_names, resolve=None):
-        return cls(read_certificates(client, project), read_keys(client, project, names=key_names, resolve=resolve))
+    def read(cls, client, project, key_names, resolve=None, keystores=False):
+        return cls(read_certificates(client, project), read_keys(client, project, names=key_names, resolve=resolve),
+                   read_keystores(client, project) if keystores else ())
 
     def chain_names(self, name):
         """Names of the stored chain certificates of bundle name, in chain order (one pass over the certificates,

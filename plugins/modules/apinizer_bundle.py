@@ -491,6 +491,12 @@ def argument_spec():
         update_content=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
         force=dict(type='bool', default=False),
         allow_expired=dict(type='bool', default=False),
+        keystore=dict(type='dict', options=dict(
+            password=dict(type='str', required=True, no_log=True),
+            name=dict(type='str'),
+            alias=dict(type='str'),
+            description=dict(type='str'),
+        )),
     )
     return dict(
         bundles=dict(type='list', elements='dict', required=True, options=bundle, mutually_exclusive=pairs),
@@ -650,7 +656,8 @@ def checked_bundles(module):
         if bundle['state'] == 'present' and bundle['name'] in forced:
             bundle['force'] = True
     client = ApinizerClient.from_module(module)
-    hide_sent_key_material(client, [b['key'] for b in bundles])
+    hide_sent_key_material(client, [b['key'] for b in bundles] + [b.get('keystore') for b in bundles])
+    _bundles.hide_built_keystores(bundles, client.hide)
     _bundles.refuse_unknown_environments_of(bundles, client.environment_names(params['project']), params['project'])
     return bundles, client
 
@@ -710,7 +717,8 @@ def apply_bundles(module):
                                                 module.check_mode, True))
     pattern = _bundles.prune_pattern(params['prune_match']) if params['prune'] else None
     # The keys prune may delete are read by name too, so that their diffs name the environments.
-    server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None)
+    server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None,
+                                      keystores=any(b.get('keystore') for b in bundles))
     changes = _bundles.plan(bundles, server, project)
     if pattern:
         changes += _bundles.plan_prune(bundles, server, project, pattern)
