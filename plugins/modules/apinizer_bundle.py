@@ -18,6 +18,8 @@ description:
     ... (the chain, in order) and the key C(<name>) (private, secret or public).
   - The certificate, chain and private key of a bundle come from PEM options, or from one PKCS#12 file
     (O(bundles[].pkcs12_path) or O(bundles[].pkcs12)).
+  - A bundle may also store its certificate, chain and private key as a PKCS12 keystore (O(bundles[].keystore)),
+    so that settings that want a keystore get the same material in the same run.
   - Before the first write, every bundle is checked -- every PEM and PKCS#12 file parses, the private key matches the certificate,
     each chain certificate issued the one before it, no certificate has expired, every environment exists in the
     project, no two bundles store the same name. One bad bundle means nothing is written, and the message names
@@ -30,8 +32,8 @@ description:
     belong together -- n = p q, e d = 1 modulo p - 1 and q - 1, and the CRT values; p and q are not tested for
     primality, which made OpenSSL's check cost 60 ms for an RSA-2048 key and 400 ms for RSA-4096), so that a run
     that sends nothing does no more than matching needs.
-  - A converged run reads the certificate list, the key list and the environments once for all bundles, and
-    sends no write.
+  - A converged run reads the certificate list, the key list and the environments once for all bundles (and the
+    keystore list, when some bundle has O(bundles[].keystore)), and sends no write.
   - When the certificate of a bundle changes, its private key is sent again in the same run, whatever
     O(bundles[].update_content) says, so a new certificate is never deployed beside a stale key.
   - A deployment that fails in an environment fails the task, naming the bundle, the object and each failed
@@ -56,13 +58,16 @@ attributes:
   diff_mode:
     support: full
     details:
-      - One diff per changed certificate or key, with changed fields only; never key material.
+      - One diff per changed certificate, key or keystore, with changed fields only; never key material, a keystore
+        file or its password (a keystore shows the certificates inside by SHA-256 fingerprint).
   idempotent:
     support: partial
     details:
       - Certificates are compared exactly (thumbprint, alias, description, environments).
       - Key material cannot be read back, so a change of key material alone is not detected; see
         M(apinizer.apiops.apinizer_key) and O(bundles[].update_content).
+      - A bundle's keystore follows its certificate and key; a change of its password alone is not detected (see
+        O(bundles[].keystore)).
 options:
   bundles:
     description:
@@ -189,6 +194,45 @@ options:
           - Deploy certificates that have expired or are not valid yet.
         type: bool
         default: false
+      keystore:
+        description:
+          - Store the bundle's certificate, chain and private key also as a PKCS12 keystore, for the settings (mTLS,
+            for example) that want a keystore rather than a certificate and a key.
+          - The keystore is built with C(cryptography) from the checked leaf, the chain in order and the private key
+            (PEM or O(bundles[].pkcs12_path)), encrypted with O(bundles[].keystore.password), and deployed to every
+            environment of the bundle, the same file everywhere, after the certificate and the key.
+          - A built PKCS12 file differs byte-wise on every build, so the stored file is not compared. The keystore
+            follows its bundle as the key follows its certificate -- created when missing, sent again when the
+            certificate or the private key is sent in the same run, when its environments, type or description
+            differ from the server's, or with O(bundles[].force) or O(bundles[].update_content=always); otherwise
+            unchanged. The file is only built for a keystore that is sent.
+          - The password never comes back from the server, so a change of the password alone is not seen; use
+            O(bundles[].update_content=always) or O(bundles[].force) once to send it.
+          - With O(bundles[].state=absent), the keystore is deleted (before the key and the certificates).
+          - Refused before any request, for a bundle without a certificate or without a private key, an empty
+            password, and a keystore name given to two bundles of the run.
+          - O(prune) never deletes keystores.
+        type: dict
+        suboptions:
+          password:
+            description:
+              - The password of the PKCS12 keystore; sent with the file, as the API asks. Never returned.
+            type: str
+            required: true
+          name:
+            description:
+              - Name of the keystore. Keystores are their own namespace, so it may be the bundle's name.
+              - Defaults to O(bundles[].name).
+            type: str
+          alias:
+            description:
+              - The friendly name of the key entry in the file, and the alias sent for every environment.
+              - Defaults to O(bundles[].alias), else O(bundles[].name).
+            type: str
+          description:
+            description:
+              - Description of the keystore; defaults to O(bundles[].description).
+            type: str
   environments:
     description:
       - The environments of the bundles that name none.
@@ -293,6 +337,19 @@ EXAMPLES = r"""
             secret_key: "{{ vault_staging_aes_key_b64 }}"
   register: deployed
 
+- name: Deploy a bundle and store it also as a PKCS12 keystore for an mTLS setting that wants one
+  apinizer.apiops.apinizer_bundle:
+    environments: [production, staging]
+    bundles:
+      - name: partner-mtls-client
+        description: mTLS client of the partner API
+        certificate_path: files/partner-client.pem
+        private_key_path: files/partner-client.key
+        keystore:
+          password: "{{ vault_partner_keystore_password }}"
+          name: partner-mtls-keystore
+          alias: partner-client
+
 - name: Retire a bundle
   apinizer.apiops.apinizer_bundle:
     bundles:
@@ -354,7 +411,7 @@ bundles:
       elements: dict
       contains:
         type:
-          description: V(certificate) or V(key).
+          description: V(certificate), V(key) or V(keystore) (O(bundles[].keystore)).
           type: str
           sample: certificate
         name:
