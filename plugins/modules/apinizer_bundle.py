@@ -548,7 +548,7 @@ def argument_spec():
         update_content=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
         force=dict(type='bool', default=False),
         allow_expired=dict(type='bool', default=False),
-        keystore=dict(type='dict', options=dict(
+        keystore=dict(type='dict', no_log=False, options=dict(
             password=dict(type='str', required=True, no_log=True),
             name=dict(type='str'),
             alias=dict(type='str'),

@@ -10,9 +10,10 @@ The scan is apinizer_emulator.leaks, the collection's one leak scanner (from api
 integration_config.yml). The secrets: the tokens of integration_config.yml and the test PKI's key material (every
 private key, passphrase, secret key and PKCS#12 file -- its base64 and its key -- in --pki, the keystore password
 and every form of each keystore file; the bundle keystore's password, bundle-keystore.passphrase, and the
-PKCS#12 files apinizer_bundle built for it, which its keystore scenario saves beside the PKI). What each output must hold does not depend on how a given ansible-core
-formats -vvv: the name of every key and keystore module task of those four scenarios and of every apinizer_bundle
-task of the PKCS#12 one (apinizer_bundle's pkcs12.yml), read from their task files; values that only the modules'
+PKCS#12 files apinizer_bundle built for it, which its keystore scenario saves beside the PKI). What each output
+must hold does not depend on how a given ansible-core formats -vvv: the name of every key and keystore module task
+of those four scenarios and of every apinizer_bundle task of the PKCS#12 and keystore ones (apinizer_bundle's
+pkcs12.yml and keystore.yml), read from their task files; values that only the modules'
 results carry (the public_key_sha256 apinizer_key computes for the test PKI's RSA key, the sha256_fingerprint
 apinizer_keystore returns for the certificate inside keystore.p12, the crypto_keys list of apinizer_key_info),
 printed only when results are; the content placeholders of a key's diff (stored, replaced), which exist only in
