@@ -67,7 +67,8 @@ class Change(namedtuple('Change', ['kind', 'name', 'action', 'before', 'after', 
 
     @property
     def sends_material(self):
-        return self.kind == 'key' and self.action in ('create', 'update')
+        """A key, or a keystore (a bundle's is built from the bundle's private key), about to be sent."""
+        return self.kind in ('key', 'keystore') and self.action in ('create', 'update')
 
 
 class Outcome(namedtuple('Outcome', ['change', 'action', 'deployment', 'failure', 'undeployed'])):

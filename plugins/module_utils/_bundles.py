@@ -11,7 +11,8 @@ desired_bundle() checks one bundle (before any request, for all bundles), plan()
 bundle: chain certificates, then the leaf, then the key that follows it. Pure: no I/O.
 
 Stored as certificate <name> (the leaf), certificates <name>-chain-1..N (the chain, in order), key <name>, and,
-with the jwk option, a JWK parsed from the leaf (named after the bundle unless jwk.name says otherwise).
+with the jwk option, a JWK parsed from the leaf (named after the bundle unless jwk.name says otherwise), and,
+with the keystore option, a PKCS#12 keystore (keystore.name, default <name>) built from the leaf, chain and key.
 plan_prune() deletes what no bundle of the run declares, among the names a pattern matches."""
 
 from __future__ import absolute_import, division, print_function
@@ -20,10 +21,18 @@ __metaclass__ = type
 import base64
 import binascii
 import datetime
+import functools
 import re
 
-from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _jwks, _keys, _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._apply import Change, field_diff
+from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _jwks, _keys, _keystores, _pem
+from ansible_collections.apinizer.apiops.plugins.module_utils._apply import (
+    Change,
+    Request,
+    field_diff,
+    planned_action,
+    unchanged,
+)
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_update_params
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import (
     check_environment_mapping,
@@ -175,7 +184,8 @@ def desired_bundle(spec, default_environments=None, now=None):
     try:
         check_name(name)
         if spec.get('state', 'present') == 'absent':
-            return dict(name=name, state='absent', certificates=[], key=None, jwk=_absent_jwk(spec))
+            return dict(name=name, state='absent', certificates=[], key=None, jwk=_absent_jwk(spec),
+                        keystore=_absent_keystore(spec))
         return _desired_present_bundle(spec, default_environments, now or datetime.datetime.now(_certificates.UTC))
     except BundleError:
         raise
@@ -219,6 +229,7 @@ def _desired_present_bundle(spec, default_environments, now):
     bundle = dict(name=name, state='present', certificates=certificates, key=key,
                   update_content=spec.get('update_content') or 'on_create', force=bool(spec.get('force')))
     bundle.update(_desired_jwk_fields(spec, leaf, environment_names))
+    bundle['keystore'] = _desired_keystore(spec, alias, description, certificates, leaf, chain, key)
     return bundle
 
 
@@ -282,6 +293,7 @@ def check_names_unique(bundles):
                 raise BundleError(bundle['name'], 'it stores %s, which bundle %s stores too; rename one of them.'
                                   % (name, owners[name]))
             owners[name] = bundle['name']
+    _check_keystore_names_unique(bundles)
 
 
 CHAIN_NAME_RE = re.compile(r'^(.+)-chain-(\d+)$')
@@ -313,7 +325,8 @@ def plan(bundles, server, project):
 
 
 def _plan_absent(bundle, server, project):
-    return _plan_jwk_absent(bundle, server, project) + _plan_deletes(bundle['name'], [bundle['name']] + server.chain_names(bundle['name']), server, project)
+    return (_plan_jwk_absent(bundle, server, project) + _plan_keystore_delete(bundle, server, project)
+            + _plan_deletes(bundle['name'], [bundle['name']] + server.chain_names(bundle['name']), server, project))
 
 
 def _plan_deletes(key_name, certificate_names, server, project):
@@ -404,7 +417,7 @@ def _plan_present(bundle, server, project):
                                        update_content=bundle['update_content'])
         changes.append(_keys.plan(key, current, key_options)._replace(
             depends_on=(leaf_change.key,) if leaf_change else ()))
-    return changes + _plan_jwk(bundle, server, project, leaf_change)
+    return changes + _plan_keystore(bundle, server, project, changes) + _plan_jwk(bundle, server, project, leaf_change)
 
 
 # The JWK a bundle publishes from its leaf (the jwk option).
@@ -536,3 +549,152 @@ def _plan_jwk(bundle, server, project, leaf_change):
         return [Change('jwk', name, 'update', before, after, diff, None, after_leaf, None, desired, options, None,
                        True)]
     return [c._replace(depends_on=tuple(c.depends_on) + after_leaf) for c in changes]
+
+
+# --- the bundle's PKCS#12 keystore (bundles[].keystore) ------------------------------------------------------------
+
+def _absent_keystore(spec):
+    """The keystore an absent bundle deletes: absent(keystore.name, default the bundle's name), or None."""
+    options = spec.get('keystore')
+    if not options:
+        return None
+    name = options.get('name') or spec['name']
+    check_name(name, 'keystore.name')
+    return _keystores.absent(name)
+
+
+def _desired_keystore(spec, alias, description, certificates, leaf, chain, key):
+    """The PKCS#12 keystore a present bundle asks for (bundles[].keystore), or None: one file for every environment
+    of the bundle's certificate, built from the leaf, the chain in order and the private key only when it is sent
+    (build), with the password the user gives. Refuses a bundle without a certificate or a private key, and an
+    empty password."""
+    options = spec.get('keystore')
+    if not options:
+        return None
+    name = spec['name']
+    if not certificates or key is None or key['key_type'] != 'private_key':
+        raise BundleError(name, 'keystore: a keystore holds the certificate and its private key, but the bundle has '
+                          'no %s; give certificate and private_key (or their _path forms, or pkcs12_path), or leave '
+                          'keystore out.' % ('certificate' if not certificates else 'private key'))
+    if not options.get('password'):
+        raise BundleError(name, 'keystore.password is empty; give the password that protects the PKCS#12 keystore '
+                          '(the API needs it with the file).')
+    keystore_name = options.get('name') or name
+    check_name(keystore_name, 'keystore.name')
+    keystore_alias = options.get('alias') or alias
+    if options.get('description') is not None:
+        description = options['description']
+    inside = [dict(alias=keystore_alias if index == 0 else '', private_key=index == 0,
+                   sha256_fingerprint=c['facts']['sha256_fingerprint'], subject=c['facts']['subject'],
+                   not_after=c['facts']['not_after'])
+              for index, c in enumerate(certificates)]
+    # The key is the same in every environment (each matches the leaf); its consistency check runs before a send.
+    material = key['environments'][0]
+    environments = [dict(name=environment, alias=keystore_alias, password=options['password'],
+                         keystore_type='pkcs12', certificates=inside, check=material.get('check'))
+                    for environment in sorted(certificates[0]['environments'])]
+    return dict(name=keystore_name, description=description or '', environments=environments, bundle_keystore=True,
+                on_build=None, build=functools.partial(_build_keystore_file, material['content'],
+                                                       leaf, tuple(chain), options['password'], keystore_alias))
+
+
+def _build_keystore_file(key_content, leaf, chain, password, alias):
+    """The PKCS#12 file (bytes) of a bundle's keystore; key_content: the key's base64 PKCS#8 PEM, as it is sent."""
+    private_key = _pem.load_private_key(base64.b64decode(key_content), option='private_key', check_consistency=False)
+    return _pem.build_pkcs12(private_key, leaf, chain, password, friendly_name=alias)
+
+
+def hide_built_keystores(bundles, hide):
+    """hide(secrets) is called with each keystore file a bundle builds (its base64), before it is sent, so that
+    no message of the client can show it."""
+    for bundle in bundles:
+        if bundle.get('keystore') and bundle['keystore'].get('bundle_keystore'):
+            bundle['keystore']['on_build'] = hide
+
+
+def _keystore_body(desired, with_environments=True):
+    """The JSON of a bundle keystore's create or update; the file is built here, when it is sent."""
+    if not with_environments:
+        return _keystores.json_body(desired, False)
+    data = base64.b64encode(desired['build']()).decode('ascii')
+    if desired.get('on_build'):
+        desired['on_build']([data])
+    return _keystores.json_body(dict(desired, environments=[dict(e, file=data) for e in desired['environments']]))
+
+
+def _check_keystore_names_unique(bundles):
+    """No two bundles of the run may name the same keystore (keystores are their own namespace)."""
+    owners = {}
+    for bundle in bundles:
+        keystore = bundle.get('keystore')
+        if not keystore:
+            continue
+        if keystore['name'] in owners:
+            raise BundleError(bundle['name'], 'keystore.name %s is the keystore of bundle %s too; give each '
+                              "bundle's keystore its own name." % (keystore['name'], owners[keystore['name']]))
+        owners[keystore['name']] = bundle['name']
+
+
+def _without_files(current):
+    """The server's keystore as a bundle keystore compares it: a built PKCS#12 file differs on every build, so the
+    stored file is not compared."""
+    return dict(current, environments=[dict(e, file_sha256=None) for e in current['environments']])
+
+
+def plan_keystore(desired, current, options):
+    """The one change of a bundle's keystore (desired: from _desired_keystore, or absent). Compared: description,
+    the set of environments and each one's type. Sent again with options.force (the bundle's force, or its leaf or
+    key is sent in this run) or update_content=always; a change of the password alone is not seen. Pure."""
+    name = desired['name']
+    if options.state == 'absent':
+        return _keystores.plan(desired, current, options)
+    after = _keystores.public_fields(desired)
+    changed_fields = _keystores.differences(desired, _without_files(current)) if current else []
+    resend = options.force or options.update_content == 'always'
+    action = planned_action(True, bool(current), resend or bool(changed_fields))
+    if action == 'none':
+        return unchanged('keystore', name, after, desired, options)
+    if action == 'update':
+        description_only = changed_fields == ['description'] and not resend
+        shown = set(changed_fields) | (set() if description_only else set(['environments']))
+        before_diff, after_diff = _shown(current, shown), _shown(desired, shown)
+        if not description_only:
+            # The file is always sent again, built anew: say so, as apinizer_keystore does for a file resent.
+            before_diff['file'], after_diff['file'] = 'stored', 'replaced'
+        request = Request('PUT', _keystores.keystore_path(options.project, name),
+                          jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
+                          functools.partial(_keystore_body, desired, not description_only))
+    else:
+        before_diff, after_diff = {}, _shown(desired, ('description', 'environments'))
+        request = Request('POST', _keystores.keystore_path(options.project), None,
+                          functools.partial(_keystore_body, desired))
+    return Change('keystore', name, action, _keystores.public_fields(current), after,
+                  field_diff(name, before_diff, after_diff), request, (), None, desired, options, None, False)
+
+
+def _shown(keystore, fields):
+    """What a diff shows of a keystore: the fields named, never a file or password (public_fields)."""
+    return dict((k, v) for k, v in _keystores.public_fields(keystore).items() if k in fields)
+
+
+def _plan_keystore(bundle, server, project, changes):
+    """[the change of the bundle's keystore], or []: it follows the leaf and the key as the key follows the leaf --
+    sent again when either is sent in this run (changes: the bundle's other changes), after them."""
+    desired = bundle.get('keystore')
+    if not desired:
+        return []
+    ours = [c for c in changes if c.key in (('certificate', bundle['name']), ('key', bundle['key']['name']))]
+    follows = any(c.action in ('create', 'update') for c in ours)
+    options = _keystores.KeystoreOptions(project, force=bundle['force'] or follows,
+                                         update_content=bundle['update_content'])
+    change = plan_keystore(desired, server.keystores.get(desired['name']), options)
+    return [change._replace(depends_on=tuple(c.key for c in ours))]
+
+
+def _plan_keystore_delete(bundle, server, project):
+    """An absent bundle with a keystore option deletes that keystore first (before its key and certificates)."""
+    desired = bundle.get('keystore')
+    if not desired or desired['name'] not in server.keystores:
+        return []
+    return [_keystores.plan(desired, server.keystores[desired['name']],
+                            _keystores.KeystoreOptions(project, state='absent'))]

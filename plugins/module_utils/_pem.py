@@ -656,6 +656,15 @@ def load_pkcs12(der, passphrase=None, option='pkcs12_path', passphrase_option='p
     return Pkcs12Contents(private_key, cert, _order_chain(cert, others, option))
 
 
+def build_pkcs12(private_key, leaf, chain, password, friendly_name=None):
+    """The bytes of a PKCS#12 keystore holding private_key with its certificate (leaf, the key entry, named
+    friendly_name) and the chain in order, encrypted with password (BestAvailableEncryption). Secret: never return
+    or log it. Two builds of the same input differ byte-wise (random salts and IVs)."""
+    return pkcs12.serialize_key_and_certificates(
+        _to_bytes(friendly_name) if friendly_name else None, private_key, leaf, list(chain) or None,
+        serialization.BestAvailableEncryption(_to_bytes(password)))
+
+
 def _subjects(certs):
     """'a certificate (CN=a)' or '2 certificates (CN=a; CN=b)', for messages."""
     return '%s (%s)' % ('a certificate' if len(certs) == 1 else '%d certificates' % len(certs),

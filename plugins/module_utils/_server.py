@@ -145,26 +145,30 @@ PLANNERS = dict(certificate=_certificates.plan, key=_keys.plan, keystore=_keysto
 def replan(client, change):
     """The change planned again, from the same desired state and options, against a fresh read of the object."""
     current = READERS[change.kind](client, change.options.project, change.name)
-    return PLANNERS[change.kind](change.desired, current, change.options)._replace(
+    planner = _bundles.plan_keystore if change.desired.get('bundle_keystore') else PLANNERS[change.kind]
+    return planner(change.desired, current, change.options)._replace(
         depends_on=change.depends_on, group=change.group)
 
 
 class ServerState(object):
     """What the project holds: certificates from one list call, keys from one list call (plus the get calls that
-    resolve environment ids), and, when some bundle has a JWK, JWKs from one list call (no material), read once for
-    all bundles."""
+    resolve environment ids), and, when some bundle has one, keystores and JWKs from one list call each (JWKs without
+    material), read once for all bundles."""
 
-    def __init__(self, certificates, keys, jwks=None):
+    def __init__(self, certificates, keys, jwks=None, keystores=None):
         self.certificates = dict((c['name'], c) for c in certificates)
         self.keys = dict((k['name'], k) for k in keys)
         self.jwks = dict((j['name'], j) for j in jwks or [])
+        self.keystores = dict((k['name'], k) for k in keystores or [])
         self._chains = None
 
     @classmethod
-    def read(cls, client, project, key_names, resolve=None, with_jwks=False):
-        """with_jwks: read the JWK list too (only when some bundle of the run has a JWK: no request otherwise)."""
+    def read(cls, client, project, key_names, resolve=None, with_jwks=False, with_keystores=False):
+        """with_jwks, with_keystores: read the JWK or keystore list too (only when some bundle of the run has one: no
+        request otherwise)."""
         return cls(read_certificates(client, project), read_keys(client, project, names=key_names, resolve=resolve),
-                   jwks=read_jwks(client, project) if with_jwks else None)
+                   jwks=read_jwks(client, project) if with_jwks else None,
+                   keystores=read_keystores(client, project) if with_keystores else None)
 
     def chain_names(self, name):
         """Names of the stored chain certificates of bundle name, in chain order (one pass over the certificates,

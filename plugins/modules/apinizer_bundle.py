@@ -18,6 +18,8 @@ description:
     ... (the chain, in order) and the key C(<name>) (private, secret or public).
   - The certificate, chain and private key of a bundle come from PEM options, or from one PKCS#12 file
     (O(bundles[].pkcs12_path) or O(bundles[].pkcs12)).
+  - A bundle may also store its certificate, chain and private key as a PKCS12 keystore (O(bundles[].keystore)),
+    so that settings that want a keystore get the same material in the same run.
   - Before the first write, every bundle is checked -- every PEM and PKCS#12 file parses, the private key matches the certificate,
     each chain certificate issued the one before it, no certificate has expired, every environment exists in the
     project, no two bundles store the same name. One bad bundle means nothing is written, and the message names
@@ -31,9 +33,10 @@ description:
     primality, which made OpenSSL's check cost 60 ms for an RSA-2048 key and 400 ms for RSA-4096), so that a run
     that sends nothing does no more than matching needs.
   - A converged run reads the certificate list, the key list and the environments once for all bundles (and the
-    JWK list, when some bundle has O(bundles[].jwk)), and sends no write.
+    JWK list or the keystore list, when some bundle has O(bundles[].jwk) or O(bundles[].keystore)), and sends no
+    write.
   - With O(bundles[].jwk), the certificate of a bundle is also published as a JWK, kept in step with it on every
-    rotation.
+    rotation; with O(bundles[].keystore), its certificate, chain and key are also stored as a PKCS#12 keystore.
   - When the certificate of a bundle changes, its private key is sent again in the same run, whatever
     O(bundles[].update_content) says, so a new certificate is never deployed beside a stale key.
   - A deployment that fails in an environment fails the task, naming the bundle, the object and each failed
@@ -58,8 +61,9 @@ attributes:
   diff_mode:
     support: full
     details:
-      - One diff per changed certificate, key or JWK, with changed fields only; never key material, never a private
-        JWK member.
+      - One diff per changed certificate, key, keystore or JWK, with changed fields only; never key material, a
+        keystore file or its password (a keystore shows the certificates inside by SHA-256 fingerprint), never a
+        private JWK member.
   idempotent:
     support: partial
     details:
@@ -68,6 +72,8 @@ attributes:
         M(apinizer.apiops.apinizer_key) and O(bundles[].update_content).
       - A JWK's use and algorithm cannot be read back, so a change of O(bundles[].jwk.use) or
         O(bundles[].jwk.algorithm) alone is not detected; O(bundles[].force) makes the JWK again.
+      - A bundle's keystore follows its certificate and key; a change of its password alone is not detected (see
+        O(bundles[].keystore)).
 options:
   bundles:
     description:
@@ -262,6 +268,45 @@ options:
           - Deploy certificates that have expired or are not valid yet.
         type: bool
         default: false
+      keystore:
+        description:
+          - Store the bundle's certificate, chain and private key also as a PKCS12 keystore, for the settings (mTLS,
+            for example) that want a keystore rather than a certificate and a key.
+          - The keystore is built with C(cryptography) from the checked leaf, the chain in order and the private key
+            (PEM or O(bundles[].pkcs12_path)), encrypted with O(bundles[].keystore.password), and deployed to every
+            environment of the bundle, the same file everywhere, after the certificate and the key.
+          - A built PKCS12 file differs byte-wise on every build, so the stored file is not compared. The keystore
+            follows its bundle as the key follows its certificate -- created when missing, sent again when the
+            certificate or the private key is sent in the same run, when its environments, type or description
+            differ from the server's, or with O(bundles[].force) or O(bundles[].update_content=always); otherwise
+            unchanged. The file is only built for a keystore that is sent.
+          - The password never comes back from the server, so a change of the password alone is not seen; use
+            O(bundles[].update_content=always) or O(bundles[].force) once to send it.
+          - With O(bundles[].state=absent), the keystore is deleted (before the key and the certificates).
+          - Refused before any request, for a bundle without a certificate or without a private key, an empty
+            password, and a keystore name given to two bundles of the run.
+          - O(prune) never deletes keystores.
+        type: dict
+        suboptions:
+          password:
+            description:
+              - The password of the PKCS12 keystore; sent with the file, as the API asks. Never returned.
+            type: str
+            required: true
+          name:
+            description:
+              - Name of the keystore. Keystores are their own namespace, so it may be the bundle's name.
+              - Defaults to O(bundles[].name).
+            type: str
+          alias:
+            description:
+              - The friendly name of the key entry in the file, and the alias sent for every environment.
+              - Defaults to O(bundles[].alias), else O(bundles[].name).
+            type: str
+          description:
+            description:
+              - Description of the keystore; defaults to O(bundles[].description).
+            type: str
   environments:
     description:
       - The environments of the bundles that name none.
@@ -372,6 +417,19 @@ EXAMPLES = r"""
             secret_key: "{{ vault_staging_aes_key_b64 }}"
   register: deployed
 
+- name: Deploy a bundle and store it also as a PKCS12 keystore for an mTLS setting that wants one
+  apinizer.apiops.apinizer_bundle:
+    environments: [production, staging]
+    bundles:
+      - name: partner-mtls-client
+        description: mTLS client of the partner API
+        certificate_path: files/partner-client.pem
+        private_key_path: files/partner-client.key
+        keystore:
+          password: "{{ vault_partner_keystore_password }}"
+          name: partner-mtls-keystore
+          alias: partner-client
+
 - name: Retire a bundle
   apinizer.apiops.apinizer_bundle:
     bundles:
@@ -434,7 +492,7 @@ bundles:
       contains:
         type:
           description:
-            - V(certificate), V(key) or V(jwk).
+            - V(certificate), V(key), V(keystore) (O(bundles[].keystore)) or V(jwk) (O(bundles[].jwk)).
             - A JWK made again (deleted, then created) is two entries; a JWK checked after its certificate's
               rotation is one, V(updated), whether the server re-parsed it or the module made it again.
           type: str
@@ -613,6 +671,12 @@ def argument_spec():
         jwk_update_action=dict(type='str', choices=list(_certificates.JWK_UPDATE_ACTIONS)),
         jwk_update_scope=dict(type='str', choices=list(_certificates.JWK_UPDATE_SCOPES)),
         allow_expired=dict(type='bool', default=False),
+        keystore=dict(type='dict', no_log=False, options=dict(
+            password=dict(type='str', required=True, no_log=True),
+            name=dict(type='str'),
+            alias=dict(type='str'),
+            description=dict(type='str'),
+        )),
     )
     return dict(
         bundles=dict(type='list', elements='dict', required=True, options=bundle, mutually_exclusive=pairs),
@@ -782,7 +846,8 @@ def checked_bundles(module):
         if bundle['state'] == 'present' and bundle['name'] in forced:
             bundle['force'] = True
     client = ApinizerClient.from_module(module)
-    hide_sent_key_material(client, [b['key'] for b in bundles])
+    hide_sent_key_material(client, [b['key'] for b in bundles] + [b.get('keystore') for b in bundles])
+    _bundles.hide_built_keystores(bundles, client.hide)
     _bundles.refuse_unknown_environments_of(bundles, client.environment_names(params['project']), params['project'])
     return bundles, client
 
@@ -843,7 +908,8 @@ def apply_bundles(module):
     pattern = _bundles.prune_pattern(params['prune_match']) if params['prune'] else None
     # The keys prune may delete are read by name too, so that their diffs name the environments.
     server = _server.ServerState.read(client, project, key_names=names, resolve=pattern.fullmatch if pattern else None,
-                                      with_jwks=bool(_bundles.jwk_names(bundles)))
+                                      with_jwks=bool(_bundles.jwk_names(bundles)),
+                                      with_keystores=any(b.get('keystore') for b in bundles))
     changes = _bundles.plan(bundles, server, project)
     if pattern:
         changes += _bundles.plan_prune(bundles, server, project, pattern)

@@ -9,9 +9,11 @@ value.
 The scan is apinizer_emulator.leaks, the collection's one leak scanner (from apinizer_emulator_dir of
 integration_config.yml). The secrets: the tokens of integration_config.yml and the test PKI's key material (every
 private key, passphrase, secret key and PKCS#12 file -- its base64 and its key -- in --pki, the keystore password
-and every form of each keystore file). What each output must hold does not depend on how a given ansible-core
-formats -vvv: the name of every key and keystore module task of those four scenarios and of every apinizer_bundle
-task of the PKCS#12 one (apinizer_bundle's pkcs12.yml), read from their task files; values that only the modules'
+and every form of each keystore file; the bundle keystore's password, bundle-keystore.passphrase, and the
+PKCS#12 files apinizer_bundle built for it, which its keystore scenario saves beside the PKI). What each output
+must hold does not depend on how a given ansible-core formats -vvv: the name of every key and keystore module task
+of those four scenarios and of every apinizer_bundle task of the PKCS#12 and keystore ones (apinizer_bundle's
+pkcs12.yml and keystore.yml), read from their task files; values that only the modules'
 results carry (the public_key_sha256 apinizer_key computes for the test PKI's RSA key, the sha256_fingerprint
 apinizer_keystore returns for the certificate inside keystore.p12, the crypto_keys list of apinizer_key_info),
 printed only when results are; the content placeholders of a key's diff (stored, replaced), which exist only in
@@ -33,7 +35,11 @@ KEY_MODULES = ('apinizer.apiops.apinizer_key', 'apinizer.apiops.apinizer_key_inf
 # (target, its task files, the modules whose task names the output must hold)
 SCENARIOS = (('apinizer_key', '*.yml', KEY_MODULES), ('apinizer_key_info', '*.yml', KEY_MODULES),
              ('apinizer_keystore', '*.yml', KEY_MODULES), ('apinizer_keystore_info', '*.yml', KEY_MODULES),
-             ('apinizer_bundle', 'pkcs12.yml', ('apinizer.apiops.apinizer_bundle',)))
+             ('apinizer_bundle', 'pkcs12.yml', ('apinizer.apiops.apinizer_bundle',)),
+             ('apinizer_bundle', 'keystore.yml', ('apinizer.apiops.apinizer_bundle',)))
+# The PKCS#12 files apinizer_bundle built for a bundle's keystore, as its keystore scenario read them back from the
+# server (beside the PKI; opened with bundle-keystore.passphrase, as every *.p12 there is).
+BUILT_KEYSTORES = ('bundle-keystore-built.p12', 'bundle-keystore-rotated.p12')
 KEYSTORE_FILES = ('keystore.p12', 'keystore-rotated.p12', 'keystore.jks')
 # A piece of a keystore file's base64 this long is found wherever part of the file shows, cut off or not.
 KEYSTORE_PIECE = 64
@@ -60,6 +66,15 @@ def main():
             data = handle.read()
         secrets.add_secret_key('keystore file %s' % name, data)  # raw, base64, hex
         secrets.add('keystore file %s (a piece of its base64)' % name, base64.b64encode(data)[KEYSTORE_PIECE:2 * KEYSTORE_PIECE])
+    for name in BUILT_KEYSTORES:
+        # add_directory found them (every *.p12 of the PKI); a scenario that stopped before writing one fails here.
+        if not os.path.isfile(os.path.join(args.pki, name)):
+            raise SystemExit('%s is missing from %s: the bundle keystore scenario did not read back what it built'
+                             % (name, args.pki))
+        with open(os.path.join(args.pki, name), 'rb') as handle:
+            data = handle.read()
+        secrets.add('built keystore file %s (a piece of its base64)' % name,
+                    base64.b64encode(data)[KEYSTORE_PIECE:2 * KEYSTORE_PIECE])
     with open(os.path.join(args.pki, 'keystore.p12.cert-sha256')) as handle:
         keystore_certificate = handle.read().strip()
     with open(os.path.join(args.pki, 'rsa-key.pem')) as handle:

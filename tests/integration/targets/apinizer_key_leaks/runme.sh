@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the key and keystore scenarios (the apinizer_key, apinizer_key_info, apinizer_keystore and
-# apinizer_keystore_info targets, and apinizer_bundle's PKCS#12 tasks) with -vvv and --diff, then fails when the
-# token, a passphrase, the keystore password, any form of a keystore or PKCS#12 file or of the test PKI's key
+# apinizer_keystore_info targets, and apinizer_bundle's PKCS#12 and keystore tasks) with -vvv and --diff, then fails
+# when the token, a passphrase, the keystore password, any form of a keystore or PKCS#12 file (those a bundle's
+# keystore built too) or of the test PKI's key
 # material shows in the output, or when the output lacks what every run of the scenarios prints on any ansible-core
 # (check_leaks.py, with apinizer_emulator.leaks: task names, result values, diffs, the recap). The scanner's own
 # tests (a planted secret in each form, a half log, a log without results) are in

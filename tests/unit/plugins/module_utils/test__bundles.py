@@ -7,12 +7,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles as bundles
-from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys
-from ansible_collections.apinizer.apiops.plugins.module_utils._server import ServerState
+from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _keys, _keystores
+from ansible_collections.apinizer.apiops.plugins.module_utils._server import ServerState, replan
 from apinizer_emulator import testcerts
 
 CHAIN = testcerts.make_chain('api.example.com')
@@ -381,3 +384,175 @@ def test_a_pkcs12_file_excludes_every_other_source_of_the_certificate_chain_and_
 def test_a_pkcs12_bundle_keeps_per_environment_aliases():
     bundle = bundles.desired_bundle(p12_spec(environments=[{'name': 'production', 'alias': 'prod-api'}, 'staging']), [])
     assert [(e['name'], e['alias']) for e in bundle['key']['environments']] == [('production', 'prod-api'), ('staging', 'api')]
+
+
+# --- bundles[].keystore: the certificate and key stored also as a PKCS#12 keystore --------------------------------
+
+KEYSTORE_PASSWORD = 'bundle-keystore-password-7c1e90d4'
+
+
+def keystore_spec(keystore=None, **fields):
+    base = dict(certificate=CHAIN.bundle(with_root=False), private_key=CHAIN.leaf.key_text(), description='tls',
+                keystore=dict(dict(password=KEYSTORE_PASSWORD, name=None, alias=None, description=None),
+                              **(keystore or {})))
+    base.update(fields)
+    return spec(**base)
+
+
+def stored_keystore(name='api', description='tls', environments=('production',), keystore_type='PKCS12'):
+    return _keystores.current_keystore({'name': name, 'description': description, 'keyStoreEnvironmentList': [
+        {'environmentName': e, 'type': keystore_type, 'file': base64.b64encode(b'any stored file').decode()}
+        for e in environments]})
+
+
+def converged_state(bundle, keystores=()):
+    key = stored_key()
+    key['description'] = bundle['key']['description']
+    return ServerState([stored(c) for c in bundle['certificates']], [key], keystores=list(keystores))
+
+
+def opened(change):
+    """The body of a keystore change, with its file opened with the password (cryptography)."""
+    body = change.request.body()['json']
+    entries = body['keyStoreEnvironmentList']
+    assert len(set(e['file'] for e in entries)) == 1  # the same file in every environment
+    loaded = pkcs12.load_pkcs12(base64.b64decode(entries[0]['file']), KEYSTORE_PASSWORD.encode())
+    return body, loaded
+
+
+def test_a_new_bundle_with_a_keystore_creates_it_last_from_the_leaf_chain_and_key():
+    bundle = bundles.desired_bundle(keystore_spec(), ['production', 'staging'])
+    changes = bundles.plan([bundle], server_state(), 'p')
+    assert planned(changes)[-1] == ('api', 'keystore', 'api', 'create', (('certificate', 'api'), ('key', 'api')))
+    body, loaded = opened(changes[-1])
+    assert [(e['environmentName'], e['keyStoreType'], e['alias'], e['password']) for e in body['keyStoreEnvironmentList']] == [
+        ('production', 'PKCS12', 'api', KEYSTORE_PASSWORD), ('staging', 'PKCS12', 'api', KEYSTORE_PASSWORD)]
+    assert body['name'] == 'api' and body['description'] == 'tls'
+    assert loaded.cert.certificate.public_bytes(serialization.Encoding.DER) == CHAIN.leaf.cert_der
+    assert loaded.cert.friendly_name == b'api'
+    assert [c.certificate.public_bytes(serialization.Encoding.DER) for c in loaded.additional_certs] == [
+        CHAIN.intermediate.cert_der]
+    assert loaded.key.public_key().public_numbers() == CHAIN.leaf.key.public_key().public_numbers()
+    assert changes[-1].diff['before'] == {}
+    shown = changes[-1].diff['after']['environments'][0]['certificates']
+    assert [(c['private_key'], c['sha256_fingerprint']) for c in shown] == [
+        (True, hashlib.sha256(CHAIN.leaf.cert_der).hexdigest().upper()),
+        (False, hashlib.sha256(CHAIN.intermediate.cert_der).hexdigest().upper())]
+    assert KEYSTORE_PASSWORD not in repr(changes[-1].diff) + repr(changes[-1].after) + repr(changes[-1].before)
+
+
+def test_a_converged_bundle_with_its_keystore_plans_nothing_and_builds_no_file(monkeypatch):
+    bundle = bundles.desired_bundle(keystore_spec(), ['production'])
+    monkeypatch.setattr(bundles._pem, 'build_pkcs12', lambda *a, **kw: pytest.fail('a file was built'))
+    changes = bundles.plan([bundle], converged_state(bundle, [stored_keystore()]), 'p')
+    assert [(c.kind, c.action) for c in changes] == [('certificate', 'none'), ('certificate', 'none'), ('key', 'none'),
+                                                     ('keystore', 'none')]
+
+
+def test_the_keystore_follows_a_new_leaf_with_the_new_leaf_inside():
+    old = bundles.desired_bundle(keystore_spec(certificate=OTHER.cert_text, private_key=OTHER.key_text()), ['production'])
+    new = bundles.desired_bundle(keystore_spec(certificate=CHAIN.leaf.cert_text), ['production'])
+    state = ServerState([stored(old['certificates'][0])], [stored_key()], keystores=[stored_keystore()])
+    changes = bundles.plan([new], state, 'p')
+    assert planned(changes) == [('api', 'certificate', 'api', 'update', ()),
+                                ('api', 'key', 'api', 'update', (('certificate', 'api'),)),
+                                ('api', 'keystore', 'api', 'update', (('certificate', 'api'), ('key', 'api')))]
+    _body, loaded = opened(changes[-1])
+    assert loaded.cert.certificate.public_bytes(serialization.Encoding.DER) == CHAIN.leaf.cert_der
+    assert changes[-1].diff['before']['file'] == 'stored' and changes[-1].diff['after']['file'] == 'replaced'
+    assert changes[-1].diff['after']['environments'][0]['certificates'][0]['subject'] == 'CN=api.example.com'
+
+
+@pytest.mark.parametrize('fields, expected', [
+    (dict(force=True), 'update'),
+    (dict(update_content='always'), 'update'),
+    (dict(environments=['production', 'staging']), 'update'),
+])
+def test_the_keystore_is_sent_again_with_force_always_or_other_environments(fields, expected):
+    bundle = bundles.desired_bundle(keystore_spec(**fields), ['production'])
+    state = converged_state(bundle, [stored_keystore()])
+    assert bundles.plan([bundle], state, 'p')[-1].action == expected
+
+
+def test_a_stored_jks_keystore_of_the_same_name_is_replaced_by_the_pkcs12():
+    bundle = bundles.desired_bundle(keystore_spec(), ['production'])
+    change = bundles.plan([bundle], converged_state(bundle, [stored_keystore(keystore_type='JKS')]), 'p')[-1]
+    assert change.action == 'update' and opened(change)[0]['keyStoreEnvironmentList'][0]['keyStoreType'] == 'PKCS12'
+
+
+def test_a_changed_description_alone_updates_the_keystore_without_its_file():
+    bundle = bundles.desired_bundle(keystore_spec(keystore=dict(description='mTLS keystore')), ['production'])
+    change = bundles.plan([bundle], converged_state(bundle, [stored_keystore()]), 'p')[-1]
+    assert (change.action, change.request.method) == ('update', 'PUT')
+    assert change.request.body() == {'json': {'name': 'api', 'description': 'mTLS keystore'}}
+    assert change.diff == {'before': {'name': 'api', 'description': 'tls'},
+                           'after': {'name': 'api', 'description': 'mTLS keystore'}}
+
+
+def test_keystore_name_alias_and_description_can_differ_from_the_bundle():
+    bundle = bundles.desired_bundle(keystore_spec(alias='tls-alias', keystore=dict(name='api-ks', alias='client',
+                                                                                   description='')), ['production'])
+    change = bundles.plan([bundle], server_state(), 'p')[-1]
+    body, loaded = opened(change)
+    assert (change.name, body['description'], body['keyStoreEnvironmentList'][0]['alias']) == ('api-ks', '', 'client')
+    assert loaded.cert.friendly_name == b'client'
+    without = bundles.desired_bundle(keystore_spec(alias='tls-alias'), ['production'])
+    assert without['keystore']['environments'][0]['alias'] == 'tls-alias'
+
+
+def test_an_absent_bundle_with_a_keystore_deletes_it_before_its_key_and_certificates():
+    present = bundles.desired_bundle(keystore_spec(keystore=dict(name='api-ks')), ['production'])
+    gone = bundles.desired_bundle(spec(state='absent', keystore=dict(password=KEYSTORE_PASSWORD, name='api-ks')), [])
+    changes = bundles.plan([gone], converged_state(present, [stored_keystore('api-ks')]), 'p')
+    assert [(c.kind, c.name, c.action) for c in changes] == [
+        ('keystore', 'api-ks', 'delete'), ('key', 'api', 'delete'), ('certificate', 'api', 'delete'),
+        ('certificate', 'api-chain-1', 'delete')]
+    assert changes[0].request.method == 'DELETE'
+    assert bundles.plan([gone], server_state(), 'p') == []
+
+
+@pytest.mark.parametrize('fields, message', [
+    (dict(private_key=None), 'bundle api: keystore: a keystore holds the certificate and its private key, but the '
+     'bundle has no private key; give certificate and private_key (or their _path forms, or pkcs12_path), or leave '
+     'keystore out.'),
+    (dict(certificate=None, private_key=None, secret_key=SECRET), 'bundle api: keystore: a keystore holds the '
+     'certificate and its private key, but the bundle has no certificate; give certificate and private_key (or their '
+     '_path forms, or pkcs12_path), or leave keystore out.'),
+    (dict(keystore=dict(password='')), 'bundle api: keystore.password is empty; give the password that protects the '
+     'PKCS#12 keystore (the API needs it with the file).'),
+    (dict(keystore=dict(name='a b')), "bundle api: keystore.name 'a b' holds characters"),
+])
+def test_a_bad_keystore_is_refused_naming_the_bundle_and_the_option(fields, message):
+    with pytest.raises(bundles.BundleError) as caught:
+        bundles.desired_bundle(keystore_spec(**fields), ['production'])
+    assert str(caught.value).startswith(message)
+
+
+def test_a_keystore_name_given_twice_in_the_run_is_refused():
+    first = bundles.desired_bundle(keystore_spec(name='a', keystore=dict(name='shared')), ['production'])
+    second = bundles.desired_bundle(keystore_spec(name='b', keystore=dict(name='shared')), ['production'])
+    with pytest.raises(bundles.BundleError) as caught:
+        bundles.check_names_unique([first, second])
+    assert str(caught.value) == ("bundle b: keystore.name shared is the keystore of bundle a too; give each bundle's "
+                                 "keystore its own name.")
+    # Keystores are their own namespace: a keystore may bear the name of another bundle.
+    bundles.check_names_unique([first, bundles.desired_bundle(keystore_spec(name='c', keystore=dict(name='a')),
+                                                              ['production'])])
+
+
+def test_a_keystore_change_planned_again_from_a_fresh_read_stays_a_bundle_keystore():
+    # A create whose answer was lost: the keystore is there now, and since the leaf was sent in this run, the
+    # keystore built from it is sent again (its file is never compared).
+    bundle = bundles.desired_bundle(keystore_spec(), ['production'])
+    change = bundles.plan([bundle], server_state(), 'p')[-1]._replace(group='api')
+
+    class Reader(object):
+        def get_one(self, path):
+            return {'name': 'api', 'description': 'tls', 'keyStoreEnvironmentList': [
+                {'environmentName': 'production', 'type': 'PKCS12', 'file': 'QUJD'}]}
+
+    again = replan(Reader(), change)
+    assert (again.action, again.request.method, again.group) == ('update', 'PUT', 'api')
+    assert opened(again)[1].cert.certificate.public_bytes(serialization.Encoding.DER) == CHAIN.leaf.cert_der
+    unforced = replan(Reader(), change._replace(options=change.options._replace(force=False)))
+    assert unforced.action == 'none'

@@ -7,8 +7,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import hashlib
 
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
 from ansible_collections.apinizer.apiops.plugins.modules import apinizer_bundle
@@ -303,3 +306,66 @@ def test_a_pkcs12_file_and_a_pem_certificate_in_one_bundle_fail_before_any_reque
     result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']))
     assert result.failed and server.calls == []
     assert result.result['msg'].startswith('bundle api: pkcs12 and certificate cannot be combined')
+
+
+KEYSTORES = '/apiops/projects/demo/keystores/'
+KEYSTORE_PASSWORD = 'bundle-keystore-password-51b0e7aa'
+WITH_KEYSTORE = [dict(BUNDLES[0], keystore=dict(password=KEYSTORE_PASSWORD, alias='client')), BUNDLES[1]]
+
+
+def listed_keystore(name):
+    return {'name': name, 'description': '', 'keyStoreEnvironmentList': [
+        {'environmentName': e, 'type': 'PKCS12', 'file': base64.b64encode(b'stored').decode('ascii')}
+        for e in ('production', 'staging')]}
+
+
+def test_a_bundle_keystore_is_created_after_the_key_and_holds_the_leaf_chain_and_key(run_module):
+    ok = report('production', 'staging')
+    result, server = run_module(apinizer_bundle, dict(bundles=WITH_KEYSTORE, environments=['production', 'staging'],
+                                                      parallel=1), [
+        ENVIRONMENTS, ('GET', CERTS, {'resultList': []}), ('GET', KEYS, {'resultList': []}),
+        ('GET', KEYSTORES, {'resultList': []}),
+        ('POST', CERTS, ok), ('POST', CERTS, ok), ('POST', KEYS, ok),
+        ('GET', CERTS + 'api/', {'resultList': [listed_certificate('api', CHAIN.leaf, 'api')]}),
+        ('POST', KEYSTORES, ok), ('POST', KEYS, report('production'))], diff=True)
+    sent = server.calls[-2]['json']
+    assert [(e['environmentName'], e['keyStoreType'], e['alias'], e['password']) for e in sent['keyStoreEnvironmentList']] == [
+        ('production', 'PKCS12', 'client', KEYSTORE_PASSWORD), ('staging', 'PKCS12', 'client', KEYSTORE_PASSWORD)]
+    loaded = pkcs12.load_pkcs12(base64.b64decode(sent['keyStoreEnvironmentList'][0]['file']), KEYSTORE_PASSWORD.encode())
+    assert loaded.cert.certificate.public_bytes(serialization.Encoding.DER) == CHAIN.leaf.cert_der
+    assert loaded.key.public_key().public_numbers() == CHAIN.leaf.key.public_key().public_numbers()
+    assert result.result['summary'] == {'created': 5, 'updated': 0, 'deleted': 0, 'unchanged': 0}
+    assert result.result['summary_lines'][1].endswith('; key api created (production ok, staging ok); keystore api '
+                                                      'created (production ok, staging ok)')
+    assert [r['type'] for r in result.result['bundles'][0]['resources']] == ['certificate', 'certificate', 'key',
+                                                                             'keystore']
+    assert result.result['diff'][3]['before_header'] == 'keystore api'
+    shown = result.result['diff'][3]['after']['environments'][0]['certificates']
+    assert [c['sha256_fingerprint'] for c in shown] == [hashlib.sha256(c.cert_der).hexdigest().upper()
+                                                        for c in (CHAIN.leaf, CHAIN.intermediate)]
+    output = repr(result.result)
+    assert KEYSTORE_PASSWORD not in output and sent['keyStoreEnvironmentList'][0]['file'][:64] not in output
+
+
+def test_a_converged_run_with_a_bundle_keystore_reads_the_keystore_list_once_more_and_writes_nothing(run_module):
+    result, server = run_module(apinizer_bundle, dict(bundles=WITH_KEYSTORE, environments=['production', 'staging']),
+                                CONVERGED + [('GET', KEYSTORES, {'resultList': [listed_keystore('api')]})])
+    assert result.result['changed'] is False and server.writes == [] and len(server.calls) == 4
+    assert result.result['summary_lines'][1] == ('api: certificate api-chain-1 unchanged; certificate api unchanged; '
+                                                 'key api unchanged; keystore api unchanged')
+
+
+def test_check_mode_predicts_the_bundle_keystore_and_sends_nothing(run_module):
+    result, server = run_module(apinizer_bundle, dict(bundles=WITH_KEYSTORE, environments=['production', 'staging']),
+                                CONVERGED + [('GET', KEYSTORES, {'resultList': []})], check_mode=True)
+    assert server.writes == [] and result.result['changed'] is True
+    assert result.result['summary_lines'][1].endswith('; keystore api would be created')
+
+
+def test_a_bundle_keystore_without_a_private_key_fails_before_any_request(run_module):
+    bundles = [dict(name='api', certificate=CHAIN.leaf.cert_text, keystore=dict(password=KEYSTORE_PASSWORD))]
+    result, server = run_module(apinizer_bundle, dict(bundles=bundles, environments=['production']))
+    assert result.failed and server.calls == []
+    assert result.result['msg'] == ('bundle api: keystore: a keystore holds the certificate and its private key, but '
+                                    'the bundle has no private key; give certificate and private_key (or their _path '
+                                    'forms, or pkcs12_path), or leave keystore out.')

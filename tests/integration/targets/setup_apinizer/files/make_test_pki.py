@@ -90,6 +90,8 @@ def make_files(testcerts):
             data = testcerts.jks_keystore(keystore_password, {}, key_entries={label: leaf})
         name = '%s.%s' % (label, kind)
         files.update({name: data, name + '.sha256': hashlib.sha256(data).hexdigest(), name + '.cert-sha256': leaf.sha256})
+    # The password of the PKCS#12 keystore apinizer_bundle builds for a bundle (bundles[].keystore.password).
+    files['bundle-keystore.passphrase'] = 'bundle-keystore-' + secrets.token_hex(16)
     files['15-bytes.bin'] = b'0123456789abcde'  # written last: tests/reliability/hygiene.py waits for it
     return files
 
