@@ -15,7 +15,7 @@ hygiene cases, the AWX ansible-runner test) use it, and so can your own tests::
     secrets.add('token', token)
     secrets.add_private_key('tls key', key_pem)          # also its PKCS#8 form and the base64 the modules send
     secrets.add_secret_key('signing key', raw_bytes)     # raw, base64, URL-safe base64, hex
-    secrets.add_directory(pki_dir)                       # every private key, *.passphrase, *.bin and *.p12 in a directory
+    secrets.add_directory(pki_dir)                       # every private key, *.passphrase, *.password, *.bin and *.p12 in a directory
     report = leaks.scan(['stdout.txt', 'stderr.txt'], secrets, markers=[leaks.VERBOSE, leaks.RECAP])
     report.check()                                       # AssertionError naming each file and secret, never a value
 
@@ -355,7 +355,7 @@ class Secrets:
             break
         return self
 
-    def add_directory(self, directory, secret_keys=('*.bin',), passphrases=('*.passphrase',), pkcs12_files=('*.p12', '*.pfx')):
+    def add_directory(self, directory, secret_keys=('*.bin',), passphrases=('*.passphrase', '*.password'), pkcs12_files=('*.p12', '*.pfx')):
         """The key material of a directory of test files (e.g. the collection's test PKI): each file named like
         passphrases is a passphrase, each named like secret_keys a secret key, each named like pkcs12_files a PKCS#12
         file (add_pkcs12, opened with the passphrases found), each other file holding a PEM private key that key

@@ -200,20 +200,22 @@ def test_request_body_fields_are_findings(material):
 
 
 def test_a_directory_of_test_key_material(tmp_path, material):
-    """Private keys (encrypted ones opened with the passphrases there), passphrases and secret keys; certificates and
-    public keys are not secrets."""
+    """Private keys (encrypted ones opened with the passphrases there), passphrases and passwords (*.passphrase,
+    *.password) and secret keys; certificates and public keys are not secrets."""
     issued = testcerts.make_certificate('dir.example.com')
     (tmp_path / 'leaf.pem').write_text(issued.cert_text)
     (tmp_path / 'leaf-key.pem').write_text(issued.key_text())
     (tmp_path / 'rsa-key-encrypted.pem').write_text(material.encrypted)
     (tmp_path / 'rsa-key.passphrase').write_text(material.passphrase + '\n')
     (tmp_path / 'rsa-pub.pem').write_text(testcerts.public_key_text(material.key))
+    (tmp_path / 'keystore.password').write_text('keystore-' + PASSWORD)
     (tmp_path / 'aes256.bin').write_bytes(RAW)
     (tmp_path / 'leaf.der').write_bytes(issued.cert_der)
     (tmp_path / 'export').mkdir()
     found = leaks.Secrets().add_directory(str(tmp_path))
-    assert found.names == ['passphrase rsa-key.passphrase', 'secret key aes256.bin', 'private key leaf-key.pem',
-                           'private key rsa-key-encrypted.pem']
+    assert found.names == ['passphrase keystore.password', 'passphrase rsa-key.passphrase', 'secret key aes256.bin',
+                           'private key leaf-key.pem', 'private key rsa-key-encrypted.pem']
+    assert leaks.scan([('log', 'password=keystore-' + PASSWORD)], found).findings[0].name == 'passphrase keystore.password'
     assert any('PKCS#8' in needle.form for needle in found.needles if needle.name == 'private key rsa-key-encrypted.pem')
     assert leaks.scan([('log', material.sent)], found).findings[0].name == 'private key rsa-key-encrypted.pem'
     # The same key in the clear too: what both forms share is found under the plain file's name.

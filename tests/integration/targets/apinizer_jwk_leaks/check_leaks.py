@@ -86,9 +86,7 @@ def main():
     from apinizer_emulator import leaks  # pylint: disable=import-outside-toplevel,import-error
 
     secrets = leaks.Secrets().add('token', config['apinizer_token']).add('read-only token', config['apinizer_read_only_token'])
-    secrets.add_directory(args.pki)
-    with open(os.path.join(args.pki, 'keystore.password')) as handle:
-        secrets.add('keystore password keystore.password', handle.read().strip())
+    secrets.add_directory(args.pki)  # the keystore password too (*.password)
     pasted = private_jwk(os.path.join(args.pki, 'rsa-key.pem'))
     for member in ('d', 'p', 'q', 'dp', 'dq', 'qi'):
         secrets.add('private member %s of the pasted JWK' % member, pasted[member])

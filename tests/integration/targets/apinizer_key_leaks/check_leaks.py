@@ -59,8 +59,7 @@ def main():
     from apinizer_emulator import leaks  # pylint: disable=import-outside-toplevel,import-error
 
     secrets = leaks.Secrets().add('token', config['apinizer_token']).add('read-only token', config['apinizer_read_only_token'])
-    secrets.add_directory(args.pki)
-    secrets.add_file('keystore password', os.path.join(args.pki, 'keystore.password'))
+    secrets.add_directory(args.pki)  # the keystore password too (*.password)
     for name in KEYSTORE_FILES:
         with open(os.path.join(args.pki, name), 'rb') as handle:
             data = handle.read()
