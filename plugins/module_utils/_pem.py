@@ -589,16 +589,27 @@ def _pkcs12_shape(der):
     return 'whole' if 2 + length_octets + length == len(der) else 'cut'
 
 
-def _open_pkcs12(der, passphrase):
-    """cryptography's (key, certificate, additional certificates), or None when the file does not open with the
-    passphrase (a passphrase given for an unprotected file is ignored, as load_private_key does)."""
-    passwords = [_to_bytes(passphrase), None] if passphrase else [None]
+def _open_pkcs12(der, passphrase, try_unprotected=False):
+    """(private key or None, [(friendly name, certificate)] of the key's certificate -- none or one --, [(friendly
+    name, certificate)] of the others) of a PKCS#12 file, or None when it does not open with passphrase. With
+    try_unprotected, a passphrase given for an unprotected file is ignored, as load_private_key does. Friendly names
+    are '' on cryptography < 36, which does not read them."""
+    passwords = [_to_bytes(passphrase) if passphrase else None] + ([None] if passphrase and try_unprotected else [])
     for password in passwords:
         try:
-            return pkcs12.load_key_and_certificates(der, password)
+            if not hasattr(pkcs12, 'load_pkcs12'):
+                key, cert, others = pkcs12.load_key_and_certificates(der, password)
+                return key, ([('', cert)] if cert is not None else []), [('', c) for c in others or []]
+            loaded = pkcs12.load_pkcs12(der, password)
         except (ValueError, TypeError, UnsupportedAlgorithm):
             continue
+        leaf = [(_friendly_name(loaded.cert), loaded.cert.certificate)] if loaded.cert is not None else []
+        return loaded.key, leaf, [(_friendly_name(item), item.certificate) for item in loaded.additional_certs]
     return None
+
+
+def _friendly_name(item):
+    return item.friendly_name.decode('utf-8', 'replace') if item.friendly_name else ''
 
 
 def _order_chain(leaf, others, option):
@@ -638,12 +649,13 @@ def load_pkcs12(der, passphrase=None, option='pkcs12_path', passphrase_option='p
     if shape == 'cut':
         raise PemError('%sthe PKCS#12 file is damaged: its length is not the one it declares (cut off, or with '
                        'bytes added)' % _prefix(option))
-    opened = _open_pkcs12(der, passphrase)
+    opened = _open_pkcs12(der, passphrase, try_unprotected=True)
     if opened is None:
         if passphrase:
             raise PemError('%scould not open the PKCS#12 file: %s is wrong' % (_prefix(option), passphrase_option))
         raise PemError('%sthe PKCS#12 file is protected by a passphrase; set %s' % (_prefix(option), passphrase_option))
-    private_key, cert, others = opened[0], opened[1], list(opened[2] or [])
+    private_key, leaf, others = opened[0], opened[1], [cert for _name, cert in opened[2]]
+    cert = leaf[0][1] if leaf else None
     if private_key is None:
         raise PemError('%sthe PKCS#12 file holds no private key; export it with the private key of its certificate, '
                        'or give the certificate as certificate_path to deploy it without a key' % _prefix(option))
@@ -701,27 +713,15 @@ def keystore_file_type(data):
 def load_pkcs12_keystore(data, password, option='file', password_option='password'):
     """[(alias, private_key, certificate)] of a PKCS#12 file opened with password (str): the key entry first
     (private_key True), then the other certificates. Raises PemError naming the options."""
-    secret = password.encode('utf-8') if password else None
-    try:
-        if not hasattr(pkcs12, 'load_pkcs12'):  # cryptography < 36: no friendly names
-            key, cert, others = pkcs12.load_key_and_certificates(data, secret)
-            return ([('', key is not None, cert)] if cert is not None else []) + [('', False, c) for c in others]
-        loaded = pkcs12.load_pkcs12(data, secret)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    opened = _open_pkcs12(data, password)
+    if opened is None:
         raise PemError('%s: the PKCS#12 file cannot be opened with %s: the password is wrong or the file is damaged.'
                        % (option, password_option))
-    found = []
-    if loaded.cert is not None:
-        found.append((_friendly_name(loaded.cert), loaded.key is not None, loaded.cert.certificate))
-    elif loaded.key is not None:
+    key, leaf, others = opened
+    if key is not None and not leaf:
         raise PemError('%s: the PKCS#12 file holds a private key without its certificate; add the certificate.'
                        % option)
-    found.extend((_friendly_name(item), False, item.certificate) for item in loaded.additional_certs)
-    return found
-
-
-def _friendly_name(item):
-    return item.friendly_name.decode('utf-8', 'replace') if item.friendly_name else ''
+    return [(name, key is not None, cert) for name, cert in leaf] + [(name, False, cert) for name, cert in others]
 
 
 def _jks_reader(data, option):
