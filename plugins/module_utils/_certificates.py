@@ -28,7 +28,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._apply import (
     planned_action,
     unchanged,
 )
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, jwk_update_params, object_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_environment_list, check_name
 
@@ -54,9 +54,7 @@ class CertificateOptions(namedtuple('CertificateOptions', ['project', 'state', '
 
 
 def certificate_path(project, name=None):
-    if name is None:
-        return ApinizerClient.project_path(project, Literal('certificates'))
-    return ApinizerClient.project_path(project, Literal('certificates'), name)
+    return object_path(project, 'certificates', name)
 
 
 def parse_api_time(value):

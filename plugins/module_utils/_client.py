@@ -795,25 +795,12 @@ def unwrap_one(response):
 
 
 # The JWK generate and parse endpoints, documented without the trailing slash every other path has.
-JWK_ACTIONS = frozenset(['generate', 'parse-from-url', 'parse-from-clipboard', 'parse-from-certificate',
-                         'parse-from-key', 'parse-from-keystore'])
-
-
-def jwk_path(project, name=None):
-    """The JWK list, or one JWK (name percent-encoded). Both answer JSON; a GET of one JWK holds its private
-    members in clear, so its answer never leaves the code that reads it (_server.read_jwk)."""
+def object_path(project, collection, name=None):
+    """The list of a project's objects of one kind (collection: certificates, keys, keystores, jwks), or one of them
+    (name percent-encoded)."""
     if name is None:
-        return ApinizerClient.project_path(project, Literal('jwks'))
-    return ApinizerClient.project_path(project, Literal('jwks'), name)
-
-
-def jwk_action_path(project, action):
-    """The path of a JWK generate or parse endpoint (JSON in, the deployment report out), sent without the
-    trailing slash as documented: a server that answers only that form takes `jwks/generate/` for the JWK named
-    generate."""
-    if action not in JWK_ACTIONS:
-        raise ValueError('not a JWK action: %s' % action)
-    return ApinizerClient.project_path(project, Literal('jwks'), Literal(action))[:-1]
+        return ApinizerClient.project_path(project, Literal(collection))
+    return ApinizerClient.project_path(project, Literal(collection), name)
 
 
 def jwk_update_params(jwk_update_action='nullify', jwk_update_scope=None):

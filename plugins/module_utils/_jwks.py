@@ -27,7 +27,7 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._apply import Change, Request, field_diff, unchanged
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_action_path, jwk_path
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, object_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name
 
@@ -73,6 +73,25 @@ CURVES = {'P-256': ('P256', 'P-256', 'ec'), 'P-384': ('P384', 'P-384', 'ec'), 'P
           'secp256k1': ('SECP256K1', None, 'ec'), 'Ed25519': ('ED25519', 'Ed25519', 'okp'),
           'X25519': ('X25519', 'X25519', 'okp')}
 DEFAULT_CURVES = dict(ec='P-256', okp='Ed25519')
+
+
+JWK_ACTIONS = frozenset(['generate', 'parse-from-url', 'parse-from-clipboard', 'parse-from-certificate',
+                         'parse-from-key', 'parse-from-keystore'])
+
+
+def jwk_path(project, name=None):
+    """The JWK list, or one JWK. A GET of one JWK holds its private members in clear, so its answer never leaves the
+    code that reads it (_server.read_jwk)."""
+    return object_path(project, 'jwks', name)
+
+
+def jwk_action_path(project, action):
+    """The path of a JWK generate or parse endpoint (JSON in, the deployment report out), sent without the
+    trailing slash as documented: a server that answers only that form takes `jwks/generate/` for the JWK named
+    generate."""
+    if action not in JWK_ACTIONS:
+        raise ValueError('not a JWK action: %s' % action)
+    return ApinizerClient.project_path(project, Literal('jwks'), Literal(action))[:-1]
 
 
 class JwkOptions(namedtuple('JwkOptions', ['project', 'state', 'force'])):

@@ -28,7 +28,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._apply import (
     planned_action,
     unchanged,
 )
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_update_params, object_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_environment_list, check_name
 
@@ -51,9 +51,7 @@ class KeyOptions(namedtuple('KeyOptions', ['project', 'state', 'force', 'update_
 
 
 def key_path(project, name=None):
-    if name is None:
-        return ApinizerClient.project_path(project, Literal('keys'))
-    return ApinizerClient.project_path(project, Literal('keys'), name)
+    return object_path(project, 'keys', name)
 
 
 class Material(namedtuple('Material', ['content', 'public_key_sha256', 'check'])):

@@ -31,7 +31,7 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._apply import (
     planned_action,
     unchanged,
 )
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_update_params, object_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_environment_list, check_name
 
@@ -52,9 +52,7 @@ class KeystoreOptions(namedtuple('KeystoreOptions', ['project', 'state', 'force'
 
 
 def keystore_path(project, name=None):
-    if name is None:
-        return ApinizerClient.project_path(project, Literal('keystores'))
-    return ApinizerClient.project_path(project, Literal('keystores'), name)
+    return object_path(project, 'keystores', name)
 
 
 class Material(namedtuple('Material', ['file', 'file_sha256', 'keystore_type', 'certificates'])):

@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _bundles, _certificates, _jwks, _keys, _keystores
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 
 
@@ -128,13 +127,13 @@ def read_keystores(client, project):
 def read_jwk(client, project, name):
     """One JWK with its public members, or None. Its GET answer holds private members in clear: only what
     current_jwk() keeps of it leaves this function."""
-    entry = client.get_one(jwk_path(project, name))
+    entry = client.get_one(_jwks.jwk_path(project, name))
     return _jwks.current_jwk(entry) if entry else None
 
 
 def read_jwks(client, project):
     """Every JWK of the project from the list, which carries no material (public members None)."""
-    return [_jwks.current_jwk(entry) for entry in client.get(jwk_path(project)).get('resultList') or []]
+    return [_jwks.current_jwk(entry) for entry in client.get(_jwks.jwk_path(project)).get('resultList') or []]
 
 
 READERS = dict(certificate=read_certificate, key=read_key, keystore=read_keystore, jwk=read_jwk)

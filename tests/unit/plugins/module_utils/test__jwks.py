@@ -15,7 +15,8 @@ from ansible_collections.apinizer.apiops.plugins.module_utils import _apply, _pe
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates as certs
 from ansible_collections.apinizer.apiops.plugins.module_utils import _keys as keys
 from ansible_collections.apinizer.apiops.plugins.module_utils import _jwks as jwks
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError, jwk_action_path, jwk_path
+from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerError
+from ansible_collections.apinizer.apiops.plugins.module_utils._jwks import jwk_action_path, jwk_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.tests.unit.plugins.module_utils.fakes import FakeClient, report
 from apinizer_emulator import testcerts
