@@ -393,7 +393,7 @@ def plan_prune(bundles, server, project, pattern):
 
 def _plan_present(bundle, server, project):
     options = _certificates.CertificateOptions(project, force=bundle['force'])
-    leaf_options = options._replace(**_leaf_jwk_options(bundle))
+    leaf_options = options._replace(**_jwk_query(bundle))
     leaf, chain = (bundle['certificates'][0], bundle['certificates'][1:]) if bundle['certificates'] else (None, [])
     changes = [_certificates.plan(desired, server.certificates.get(desired['name']), options) for desired in chain]
     leaf_change = None
@@ -414,7 +414,7 @@ def _plan_present(bundle, server, project):
         # server holds can be stale; one created now is sent anyway.
         follows = bool(leaf_change and leaf_change.action != 'none' and key['key_type'] == 'private_key' and current)
         key_options = _keys.KeyOptions(project, force=bundle['force'] or follows,
-                                       update_content=bundle['update_content'])
+                                       update_content=bundle['update_content'], **_jwk_query(bundle))
         changes.append(_keys.plan(key, current, key_options)._replace(
             depends_on=(leaf_change.key,) if leaf_change else ()))
     return changes + _plan_keystore(bundle, server, project, changes) + _plan_jwk(bundle, server, project, leaf_change)
@@ -492,8 +492,9 @@ def _absent_jwk(spec):
     return _jwks.absent(check_name(spec['jwk'].get('name') or spec['name'], 'jwk.name'))
 
 
-def _leaf_jwk_options(bundle):
-    """The JWK query of the leaf's replace: jwk_update_action and jwk_update_scope of the bundle."""
+def _jwk_query(bundle):
+    """The JWK query of every write of the bundle's leaf, key and keystore (jwk_update_action, jwk_update_scope):
+    what it does to the JWKs made from them."""
     return dict(jwk_update_action=bundle.get('jwk_update_action') or 'nullify',
                 jwk_update_scope=bundle.get('jwk_update_scope'))
 
@@ -577,7 +578,7 @@ def _desired_keystore(spec, alias, description, certificates, leaf, chain, key):
                           'no %s; give certificate and private_key (or their _path forms, or pkcs12_path), or leave '
                           'keystore out.' % ('certificate' if not certificates else 'private key'))
     if not options.get('password'):
-        raise BundleError(name, 'keystore.password is empty; give the password that protects the PKCS#12 keystore '
+        raise BundleError(name, 'keystore.password is missing or empty; give the password that protects the PKCS#12 keystore '
                           '(the API needs it with the file).')
     keystore_name = options.get('name') or name
     check_name(keystore_name, 'keystore.name')
@@ -678,17 +679,17 @@ def _shown(keystore, fields):
 
 
 def _plan_keystore(bundle, server, project, changes):
-    """[the change of the bundle's keystore], or []: it follows the leaf and the key as the key follows the leaf --
-    sent again when either is sent in this run (changes: the bundle's other changes), after them."""
+    """[the change of the bundle's keystore], or []: it follows the bundle's certificates and key as the key follows
+    the leaf -- sent again when any of them (leaf, chain, key; changes: the bundle's other changes) is sent or
+    deleted in this run, after them."""
     desired = bundle.get('keystore')
     if not desired:
         return []
-    ours = [c for c in changes if c.key in (('certificate', bundle['name']), ('key', bundle['key']['name']))]
-    follows = any(c.action in ('create', 'update') for c in ours)
+    follows = any(c.action != 'none' for c in changes)
     options = _keystores.KeystoreOptions(project, force=bundle['force'] or follows,
-                                         update_content=bundle['update_content'])
+                                         update_content=bundle['update_content'], **_jwk_query(bundle))
     change = plan_keystore(desired, server.keystores.get(desired['name']), options)
-    return [change._replace(depends_on=tuple(c.key for c in ours))]
+    return [change._replace(depends_on=tuple(c.key for c in changes))]
 
 
 def _plan_keystore_delete(bundle, server, project):

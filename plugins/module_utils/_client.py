@@ -794,7 +794,6 @@ def unwrap_one(response):
     return response if 'name' in response else None
 
 
-# The JWK generate and parse endpoints, documented without the trailing slash every other path has.
 def object_path(project, collection, name=None):
     """The list of a project's objects of one kind (collection: certificates, keys, keystores, jwks), or one of them
     (name percent-encoded)."""

@@ -75,8 +75,8 @@ CURVES = {'P-256': ('P256', 'P-256', 'ec'), 'P-384': ('P384', 'P-384', 'ec'), 'P
 DEFAULT_CURVES = dict(ec='P-256', okp='Ed25519')
 
 
-JWK_ACTIONS = frozenset(['generate', 'parse-from-url', 'parse-from-clipboard', 'parse-from-certificate',
-                         'parse-from-key', 'parse-from-keystore'])
+# The JWK generate and parse endpoints, documented without the trailing slash every other path has.
+JWK_ACTIONS = frozenset(SOURCE_ACTIONS.values())
 
 
 def jwk_path(project, name=None):

@@ -250,9 +250,9 @@ options:
             type: str
       jwk_update_action:
         description:
-          - What a replace of the bundle's certificate does to the JWKs made from it, as
-            O(apinizer.apiops.apinizer_certificate#module:jwk_update_action) of that module; sent on the certificate's
-            replace only, not on its chain certificates'.
+          - What a write of the bundle's certificate, key or keystore does to the JWKs made from it, as
+            O(apinizer.apiops.apinizer_certificate#module:jwk_update_action) of that module; sent on the replace of
+            the certificate (not on its chain certificates') and on the update of the key and of the keystore.
           - Defaults to V(update) when the bundle has O(bundles[].jwk) (what keeps that JWK in step), else to
             V(nullify).
         type: str
@@ -277,11 +277,17 @@ options:
             environment of the bundle, the same file everywhere, after the certificate and the key.
           - A built PKCS12 file differs byte-wise on every build, so the stored file is not compared. The keystore
             follows its bundle as the key follows its certificate -- created when missing, sent again when the
-            certificate or the private key is sent in the same run, when its environments, type or description
-            differ from the server's, or with O(bundles[].force) or O(bundles[].update_content=always); otherwise
-            unchanged. The file is only built for a keystore that is sent.
-          - The password never comes back from the server, so a change of the password alone is not seen; use
-            O(bundles[].update_content=always) or O(bundles[].force) once to send it.
+            certificate, a chain certificate or the private key is sent (or a chain certificate deleted) in the same
+            run, when its environments, type or description differ from the server's, or with O(bundles[].force) or
+            O(bundles[].update_content=always); otherwise unchanged. The file is only built for a keystore that is
+            sent.
+          - The password and the alias never come back from the server, so a change of either alone is not seen;
+            nor is a keystore that a failed run left behind its certificate (the certificate and key were sent,
+            the keystore's own write failed). Use O(bundles[].update_content=always) or O(bundles[].force) once to
+            send it again.
+          - Its update carries O(bundles[].jwk_update_action) and O(bundles[].jwk_update_scope), so JWKs made from
+            the keystore (M(apinizer.apiops.apinizer_jwk) with O(apinizer.apiops.apinizer_jwk#module:source=keystore))
+            follow it as those made from the certificate do.
           - With O(bundles[].state=absent), the keystore is deleted (before the key and the certificates).
           - Refused before any request, for a bundle without a certificate or without a private key, an empty
             password, and a keystore name given to two bundles of the run.
@@ -291,8 +297,8 @@ options:
           password:
             description:
               - The password of the PKCS12 keystore; sent with the file, as the API asks. Never returned.
+              - Required unless O(bundles[].state=absent), which deletes the keystore without it.
             type: str
-            required: true
           name:
             description:
               - Name of the keystore. Keystores are their own namespace, so it may be the bundle's name.
@@ -672,7 +678,7 @@ def argument_spec():
         jwk_update_scope=dict(type='str', choices=list(_certificates.JWK_UPDATE_SCOPES)),
         allow_expired=dict(type='bool', default=False),
         keystore=dict(type='dict', no_log=False, options=dict(
-            password=dict(type='str', required=True, no_log=True),
+            password=dict(type='str', no_log=True),
             name=dict(type='str'),
             alias=dict(type='str'),
             description=dict(type='str'),

@@ -423,7 +423,8 @@ def opened(change):
 def test_a_new_bundle_with_a_keystore_creates_it_last_from_the_leaf_chain_and_key():
     bundle = bundles.desired_bundle(keystore_spec(), ['production', 'staging'])
     changes = bundles.plan([bundle], server_state(), 'p')
-    assert planned(changes)[-1] == ('api', 'keystore', 'api', 'create', (('certificate', 'api'), ('key', 'api')))
+    assert planned(changes)[-1] == ('api', 'keystore', 'api', 'create', (('certificate', 'api-chain-1'),
+                                                                         ('certificate', 'api'), ('key', 'api')))
     body, loaded = opened(changes[-1])
     assert [(e['environmentName'], e['keyStoreType'], e['alias'], e['password']) for e in body['keyStoreEnvironmentList']] == [
         ('production', 'PKCS12', 'api', KEYSTORE_PASSWORD), ('staging', 'PKCS12', 'api', KEYSTORE_PASSWORD)]
@@ -461,6 +462,33 @@ def test_the_keystore_follows_a_new_leaf_with_the_new_leaf_inside():
     assert loaded.cert.certificate.public_bytes(serialization.Encoding.DER) == CHAIN.leaf.cert_der
     assert changes[-1].diff['before']['file'] == 'stored' and changes[-1].diff['after']['file'] == 'replaced'
     assert changes[-1].diff['after']['environments'][0]['certificates'][0]['subject'] == 'CN=api.example.com'
+
+
+def test_the_keystore_follows_a_new_chain_alone_with_the_new_chain_inside():
+    bundle = bundles.desired_bundle(keystore_spec(), ['production'])
+    state = converged_state(bundle, [stored_keystore()])
+    del state.certificates['api-chain-1']  # the server holds the leaf and key, but not the chain certificate
+    changes = bundles.plan([bundle], state, 'p')
+    assert [(c.kind, c.name, c.action) for c in changes] == [
+        ('certificate', 'api-chain-1', 'create'), ('certificate', 'api', 'none'), ('key', 'api', 'none'),
+        ('keystore', 'api', 'update')]
+    assert ('certificate', 'api-chain-1') in changes[-1].depends_on
+    assert [c.certificate.public_bytes(serialization.Encoding.DER) for c in opened(changes[-1])[1].additional_certs] == [
+        CHAIN.intermediate.cert_der]
+
+
+@pytest.mark.parametrize('fields, query', [
+    (dict(), {'jwkUpdateAction': 'NULLIFY', 'updateReferencedJwks': 'false'}),
+    (dict(jwk_update_action='update'), {'jwkUpdateAction': 'UPDATE', 'updateReferencedJwks': 'true',
+                                        'updateScope': 'SAME_PROJECT'}),
+])
+def test_the_key_and_keystore_writes_carry_the_bundles_jwk_query(fields, query):
+    """JWKs made from the bundle's key or keystore follow them as those made from its certificate do."""
+    old = bundles.desired_bundle(keystore_spec(certificate=OTHER.cert_text, private_key=OTHER.key_text()), ['production'])
+    new = bundles.desired_bundle(keystore_spec(certificate=CHAIN.leaf.cert_text, **fields), ['production'])
+    state = ServerState([stored(old['certificates'][0])], [stored_key()], keystores=[stored_keystore()])
+    changes = bundles.plan([new], state, 'p')
+    assert [(c.kind, c.request.params) for c in changes] == [('certificate', query), ('key', query), ('keystore', query)]
 
 
 @pytest.mark.parametrize('fields, expected', [
@@ -509,6 +537,10 @@ def test_an_absent_bundle_with_a_keystore_deletes_it_before_its_key_and_certific
         ('certificate', 'api-chain-1', 'delete')]
     assert changes[0].request.method == 'DELETE'
     assert bundles.plan([gone], server_state(), 'p') == []
+    # An absent bundle needs no password to delete its keystore.
+    without_password = bundles.desired_bundle(spec(state='absent', keystore=dict(password=None, name='api-ks')), [])
+    assert [(c.kind, c.name) for c in bundles.plan([without_password], converged_state(present, [
+        stored_keystore('api-ks')]), 'p')][0] == ('keystore', 'api-ks')
 
 
 @pytest.mark.parametrize('fields, message', [
@@ -518,8 +550,10 @@ def test_an_absent_bundle_with_a_keystore_deletes_it_before_its_key_and_certific
     (dict(certificate=None, private_key=None, secret_key=SECRET), 'bundle api: keystore: a keystore holds the '
      'certificate and its private key, but the bundle has no certificate; give certificate and private_key (or their '
      '_path forms, or pkcs12_path), or leave keystore out.'),
-    (dict(keystore=dict(password='')), 'bundle api: keystore.password is empty; give the password that protects the '
+    (dict(keystore=dict(password='')), 'bundle api: keystore.password is missing or empty; give the password that protects the '
      'PKCS#12 keystore (the API needs it with the file).'),
+    (dict(keystore=dict(password=None)), 'bundle api: keystore.password is missing or empty; give the password that protects '
+     'the PKCS#12 keystore (the API needs it with the file).'),
     (dict(keystore=dict(name='a b')), "bundle api: keystore.name 'a b' holds characters"),
 ])
 def test_a_bad_keystore_is_refused_naming_the_bundle_and_the_option(fields, message):
