@@ -209,9 +209,9 @@ options:
             description, is made again -- deleted, then created, which gives it a new id (JOSE policies that hold the
             old id must be pointed at the new one). The use and algorithm a JWK was made with cannot be read back;
             a change of them alone is not seen; O(bundles[].force) makes the JWK again.
-          - Mind what makes the JWK again with a new id: a change of its description -- which defaults to the
-            bundle's O(bundles[].description), so set O(bundles[].jwk.description) to keep the JWK when the bundle's
-            changes -- and O(bundles[].force), also when it comes from O(force_bundles).
+          - Two things make the JWK again with a new id, a change of its description (which defaults to the
+            bundle's O(bundles[].description); set O(bundles[].jwk.description) to keep the JWK when the bundle's
+            changes) and O(bundles[].force), also when it comes from O(force_bundles).
           - With O(bundles[].state=absent), the JWK is deleted first, before the key and the certificates; only
             O(bundles[].jwk.name) is used then.
           - Leaving O(bundles[].jwk) out later does not delete the JWK, and O(prune) deletes certificates and keys
