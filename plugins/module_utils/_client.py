@@ -25,6 +25,7 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.six.moves.urllib.parse import quote, urlsplit
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import CollectionError, InvalidInput
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import is_http_url
 
 try:
     import requests
@@ -88,12 +89,7 @@ def connection_argument_spec():
 def connection_problem(params):
     """What makes the connection options unusable, found before any request (a message naming the option), or None."""
     url = params.get('url') or ''
-    parts = urlsplit(url)
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if parts.scheme not in ('http', 'https') or not parts.hostname or not port_ok or any(c.isspace() for c in url):
+    if not is_http_url(url):
         return ('url %r is not a usable address: give the Apinizer management console as http:// or https:// followed by '
                 'a host (and optionally :port), e.g. https://apinizer.example.com (option url / APINIZER_URL).' % url)
     if not (params.get('project') or '').strip():

@@ -23,13 +23,12 @@ import functools
 import json
 from collections import namedtuple
 
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _pem
 from ansible_collections.apinizer.apiops.plugins.module_utils._apply import Change, Request, field_diff, unchanged
 from ansible_collections.apinizer.apiops.plugins.module_utils._client import ApinizerClient, Literal, object_path
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
-from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name
+from ansible_collections.apinizer.apiops.plugins.module_utils._validation import check_name, is_http_url
 
 SOURCES = ('certificate', 'key', 'keystore', 'url', 'json', 'generate')
 # A JWK from a key takes the key's keyType (PUBLIC_KEY or PRIVATE_KEY): known once the key is read (with_key).
@@ -233,12 +232,7 @@ def _url_fields(desired, url, limits):
     if not url:
         raise InvalidInput('source_url is required with source=url: the address of the JWK or JWK Set (a JWKS '
                            'endpoint).')
-    parts = urlsplit(url)
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if parts.scheme not in ('http', 'https') or not parts.hostname or not port_ok or any(c.isspace() for c in url):
+    if not is_http_url(url):
         raise InvalidInput('source_url: %s is not an http or https URL; give the full address, for example '
                            'https://issuer.example.com/.well-known/jwks.json.' % url)
     fields = desired['fields']

@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import re
 
+from ansible.module_utils.six.moves.urllib.parse import urlsplit
+
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 
 # Names travel in URL paths; keep them to what every Apinizer version stores and shows unchanged.
@@ -22,6 +24,16 @@ NAME_MAX_LENGTH = 128
 
 # A PEM certificate or key is a few kilobytes; a file far larger is almost surely the wrong one.
 MAX_INPUT_FILE_BYTES = 1024 * 1024
+
+
+def is_http_url(url):
+    """Whether url is an http or https address with a host (and a port, when one is given), without white space."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    return parts.scheme in ('http', 'https') and bool(parts.hostname) and port_ok and not any(c.isspace() for c in url)
 
 
 def check_name(value, option='name'):
