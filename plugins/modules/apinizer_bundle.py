@@ -645,6 +645,27 @@ from ansible_collections.apinizer.apiops.plugins.module_utils._module import (
 DEFAULT_PARALLEL = 4
 
 
+def copy_options():
+    """The options of a bundle's copies of its certificate: a JWK, and a PKCS#12 keystore."""
+    return dict(
+        jwk=dict(type='dict', options=dict(
+            name=dict(type='str'),
+            environment=dict(type='str'),
+            use=dict(type='str', default='signature', choices=sorted(_jwks.USES)),
+            algorithm=dict(type='str'),
+            description=dict(type='str'),
+        )),
+        jwk_update_action=dict(type='str', choices=list(_certificates.JWK_UPDATE_ACTIONS)),
+        jwk_update_scope=dict(type='str', choices=list(_certificates.JWK_UPDATE_SCOPES)),
+        keystore=dict(type='dict', no_log=False, options=dict(
+            password=dict(type='str', no_log=True),
+            name=dict(type='str'),
+            alias=dict(type='str'),
+            description=dict(type='str'),
+        )),
+    )
+
+
 def argument_spec():
     pairs = [('certificate', 'certificate_path'), ('chain', 'chain_path'), ('private_key', 'private_key_path'),
              ('secret_key', 'secret_key_path'), ('public_key', 'public_key_path'), ('pkcs12', 'pkcs12_path')]
@@ -670,22 +691,8 @@ def argument_spec():
         pkcs12_passphrase=dict(type='str', no_log=True),
         update_content=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
         force=dict(type='bool', default=False),
-        jwk=dict(type='dict', options=dict(
-            name=dict(type='str'),
-            environment=dict(type='str'),
-            use=dict(type='str', default='signature', choices=sorted(_jwks.USES)),
-            algorithm=dict(type='str'),
-            description=dict(type='str'),
-        )),
-        jwk_update_action=dict(type='str', choices=list(_certificates.JWK_UPDATE_ACTIONS)),
-        jwk_update_scope=dict(type='str', choices=list(_certificates.JWK_UPDATE_SCOPES)),
         allow_expired=dict(type='bool', default=False),
-        keystore=dict(type='dict', no_log=False, options=dict(
-            password=dict(type='str', no_log=True),
-            name=dict(type='str'),
-            alias=dict(type='str'),
-            description=dict(type='str'),
-        )),
+        **copy_options()
     )
     return dict(
         bundles=dict(type='list', elements='dict', required=True, options=bundle, mutually_exclusive=pairs),

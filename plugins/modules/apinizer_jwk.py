@@ -395,39 +395,38 @@ def desired_from_params(module):
                              url_read_timeout=params['url_read_timeout'], url_size_limit=params['url_size_limit'])
 
 
-def manage_jwk(module):
-    """Desired state (input refused before any request), the certificate, key or keystore a JWK is made from, one
-    read of the JWK, the plan, then apply and report; a JWK written in this run is read again for its public
-    members."""
-    require_libraries()
-    params = module.params
-    if params['jwk_json']:
-        # ansible-core before 2.19 turns a pasted JSON string into a dict and hides every value in it: its public
-        # members may show in the result; its private ones stay hidden.
-        private = _jwks.private_values(params['jwk_json'])
-        module.no_log_values.difference_update(_jwks.public_values(params['jwk_json']) - private)
+def hide_pasted_private_members(module):
+    """ansible-core before 2.19 turns a pasted JSON string into a dict and hides every value in it: its public members
+    may show in the result; its private ones stay hidden."""
+    jwk_json = module.params['jwk_json']
+    if jwk_json:
+        private = _jwks.private_values(jwk_json)
+        module.no_log_values.difference_update(_jwks.public_values(jwk_json) - private)
         module.no_log_values.update(private)
-    desired = desired_from_params(module)
-    client = ApinizerClient.from_module(module)
+
+
+def with_source(client, params, desired):
+    """The desired JWK completed from the certificate, key or keystore it is made from (one read of it); refuses
+    a source that is missing or does not fit, before any write."""
     source = desired.get('source') if params['state'] == 'present' else None
     if source == 'certificate':
-        certificate = _server.read_certificate(client, params['project'], desired['certificate_name'])
-        desired = _jwks.with_certificate(desired, certificate)
-    elif source == 'key':
-        desired = _jwks.with_key(desired, _server.read_key(client, params['project'], desired['key_name']))
-    elif source == 'keystore':
+        return _jwks.with_certificate(desired, _server.read_certificate(client, params['project'],
+                                                                        desired['certificate_name']))
+    if source == 'key':
+        return _jwks.with_key(desired, _server.read_key(client, params['project'], desired['key_name']))
+    if source == 'keystore':
         keystore, files = _server.read_keystore_files(client, params['project'], desired['keystore_name'])
-        desired = _jwks.with_keystore(desired, keystore, files, password=params['keystore_password'])
-    options = _jwks.JwkOptions(params['project'], state=params['state'], force=params['force'])
-    changes = _jwks.plan(desired, _server.read_jwk(client, params['project'], desired['name']), options)
-    applied = apply_or_predict(module, client, changes)
-    if applied.error is not None:
-        raise applied.error
-    outcomes = applied.outcomes
+        return _jwks.with_keystore(desired, keystore, files, password=params['keystore_password'])
+    return desired
+
+
+def report(module, client, desired, changes, outcomes):
+    """The module's result; a JWK written in this run is read again for its public members. Raises TaskFailed for a
+    failed deployment, and for a generated JWK whose kid the server did not take."""
     action = 'replaced' if len(outcomes) == 2 else outcomes[-1].action
     after = outcomes[-1].after
     if action in ('created', 'replaced', 'updated') and not module.check_mode:
-        after = _jwks.public_fields(_server.read_jwk(client, params['project'], desired['name']))
+        after = _jwks.public_fields(_server.read_jwk(client, module.params['project'], desired['name']))
     output = dict(changed=any(o.changed for o in outcomes), action=action, jwk=after)
     if module._diff:
         output['diff'] = changes[-1].diff
@@ -447,6 +446,23 @@ def manage_jwk(module):
     else:
         output['msg'] = 'JWK %s %s%s.' % (desired['name'], 'would be ' if module.check_mode else '', action)
     return output
+
+
+def manage_jwk(module):
+    """Desired state (input refused before any request), the source it is made from, one read of the JWK, the plan,
+    then apply and report."""
+    require_libraries()
+    params = module.params
+    hide_pasted_private_members(module)
+    desired = desired_from_params(module)
+    client = ApinizerClient.from_module(module)
+    desired = with_source(client, params, desired)
+    options = _jwks.JwkOptions(params['project'], state=params['state'], force=params['force'])
+    changes = _jwks.plan(desired, _server.read_jwk(client, params['project'], desired['name']), options)
+    applied = apply_or_predict(module, client, changes)
+    if applied.error is not None:
+        raise applied.error
+    return report(module, client, desired, changes, applied.outcomes)
 
 
 def main():
