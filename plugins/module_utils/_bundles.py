@@ -25,14 +25,7 @@ import functools
 import re
 
 from ansible_collections.apinizer.apiops.plugins.module_utils import _certificates, _jwks, _keys, _keystores, _pem
-from ansible_collections.apinizer.apiops.plugins.module_utils._apply import (
-    Change,
-    Request,
-    field_diff,
-    planned_action,
-    unchanged,
-)
-from ansible_collections.apinizer.apiops.plugins.module_utils._client import jwk_update_params
+from ansible_collections.apinizer.apiops.plugins.module_utils._apply import Change, field_diff
 from ansible_collections.apinizer.apiops.plugins.module_utils._errors import InvalidInput
 from ansible_collections.apinizer.apiops.plugins.module_utils._validation import (
     check_environment_mapping,
@@ -636,46 +629,11 @@ def _check_keystore_names_unique(bundles):
         owners[keystore['name']] = bundle['name']
 
 
-def _without_files(current):
-    """The server's keystore as a bundle keystore compares it: a built PKCS#12 file differs on every build, so the
-    stored file is not compared."""
-    return dict(current, environments=[dict(e, file_sha256=None) for e in current['environments']])
-
-
 def plan_keystore(desired, current, options):
-    """The one change of a bundle's keystore (desired: from _desired_keystore, or absent). Compared: description,
-    the set of environments and each one's type. Sent again with options.force (the bundle's force, or its leaf or
-    key is sent in this run) or update_content=always; a change of the password alone is not seen. Pure."""
-    name = desired['name']
-    if options.state == 'absent':
-        return _keystores.plan(desired, current, options)
-    after = _keystores.public_fields(desired)
-    changed_fields = _keystores.differences(desired, _without_files(current)) if current else []
-    resend = options.force or options.update_content == 'always'
-    action = planned_action(True, bool(current), resend or bool(changed_fields))
-    if action == 'none':
-        return unchanged('keystore', name, after, desired, options)
-    if action == 'update':
-        description_only = changed_fields == ['description'] and not resend
-        shown = set(changed_fields) | (set() if description_only else set(['environments']))
-        before_diff, after_diff = _shown(current, shown), _shown(desired, shown)
-        if not description_only:
-            # The file is always sent again, built anew: say so, as apinizer_keystore does for a file resent.
-            before_diff['file'], after_diff['file'] = 'stored', 'replaced'
-        request = Request('PUT', _keystores.keystore_path(options.project, name),
-                          jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
-                          functools.partial(_keystore_body, desired, not description_only))
-    else:
-        before_diff, after_diff = {}, _shown(desired, ('description', 'environments'))
-        request = Request('POST', _keystores.keystore_path(options.project), None,
-                          functools.partial(_keystore_body, desired))
-    return Change('keystore', name, action, _keystores.public_fields(current), after,
-                  field_diff(name, before_diff, after_diff), request, (), None, desired, options, None, False)
-
-
-def _shown(keystore, fields):
-    """What a diff shows of a keystore: the fields named, never a file or password (public_fields)."""
-    return dict((k, v) for k, v in _keystores.public_fields(keystore).items() if k in fields)
+    """The one change of a bundle's keystore (desired: from _desired_keystore, or absent): the keystore plan, with a
+    body that builds the file when it is sent. A built file's bytes are not known before, so the stored file is not
+    compared; compared are the description, the set of environments and each one's type. Pure."""
+    return _keystores.plan(desired, current, options, body=_keystore_body)
 
 
 def _plan_keystore(bundle, server, project, changes):

@@ -128,30 +128,33 @@ def current_keystore(entry):
 
 def _compared_environments(desired, current):
     """Both sides' environments as they can be compared: name, type, the alias where the server answers one, and the
-    file where it answers one."""
+    file where the server answers one and the desired side knows its bytes (a file built when sent has none)."""
     by_name = dict((e['name'], e) for e in current['environments'])
+    known_files = set(e['name'] for e in desired['environments'] if e.get('file_sha256'))
     mine, theirs = [], []
     for environment in desired['environments']:
         stored = by_name.get(environment['name'], {})
         item = dict(name=environment['name'], keystore_type=environment['keystore_type'])
         if stored.get('alias') is not None:
             item['alias'] = environment.get('alias') or ''
-        if stored.get('file_sha256'):
+        if stored.get('file_sha256') and environment['name'] in known_files:
             item['file_sha256'] = environment['file_sha256']
         mine.append(item)
     for stored in current['environments']:
         item = dict(name=stored['name'], keystore_type=stored['keystore_type'])
         if stored.get('alias') is not None:
             item['alias'] = stored['alias'] or ''
-        if stored.get('file_sha256'):
+        if stored.get('file_sha256') and stored['name'] in known_files:
             item['file_sha256'] = stored['file_sha256']
         theirs.append(item)
     return mine, theirs
 
 
-def files_compared(current):
-    """Whether the server answered every environment's file, so that the files can be compared."""
-    return all(e.get('file_sha256') for e in current['environments'])
+def files_compared(desired, current):
+    """Whether every file can be compared: the server answered each environment's file, and the desired side knows
+    each file's bytes."""
+    return (all(e.get('file_sha256') for e in current['environments'])
+            and all(e.get('file_sha256') for e in desired['environments']))
 
 
 def differences(desired, current):
@@ -209,34 +212,38 @@ def json_body(desired, with_environments=True):
     return dict(json=body)
 
 
-def plan(desired, current, options):
+def plan(desired, current, options, body=json_body):
     """The one change that brings a keystore from current (None: absent on the server) to desired (absent(name)
-    with options.state absent). Files are compared where the server answers them; otherwise, as for key content,
-    they are sent on create, with update_content=always, with force, and with every update. Pure."""
+    with options.state absent). Files are compared where the server answers them and the desired side knows their
+    bytes; otherwise, as for key content, they are sent on create, with update_content=always, with force, and with
+    every update. body(desired, with_environments): the request's JSON (json_body, or one that builds the file when
+    it is sent). Pure."""
     name = desired['name']
     present = options.state == 'present'
     after = public_fields(desired) if present else {}
     changed_fields = differences(desired, current) if present and current else []
-    resend = options.force or (options.update_content == 'always' and not (current and files_compared(current)))
+    files_known = bool(present and current and files_compared(desired, current))
+    resend = options.force or (options.update_content == 'always' and not files_known)
     action = planned_action(present, bool(current), resend or bool(changed_fields))
     if action == 'none':
         return unchanged('keystore', name, after, desired, options)
+    description_only = changed_fields == ['description'] and not resend
     if action == 'update':
-        shown = set(changed_fields)
+        # A file built when it is sent (its bytes unknown here) is shown by what goes in it, and said to be replaced.
+        rebuilt = not description_only and not all(e.get('file_sha256') for e in desired['environments'])
+        shown = set(changed_fields) | (set(['environments']) if rebuilt else set())
         before_diff, after_diff = _diff_fields(current, shown), _diff_fields(desired, shown)
-        if not changed_fields:
-            # Only the file, which cannot be compared here, is sent again: say so instead of an empty diff.
+        if not changed_fields or rebuilt:
             before_diff['file'], after_diff['file'] = 'stored', 'replaced'
     else:
         before_diff = _diff_fields(current, ('description', 'environments'))
         after_diff = _diff_fields(desired if present else None, ('description', 'environments'))
     if action == 'create':
-        request = Request('POST', keystore_path(options.project), None, functools.partial(json_body, desired))
+        request = Request('POST', keystore_path(options.project), None, functools.partial(body, desired))
     elif action == 'update':
-        description_only = changed_fields == ['description'] and not resend
         request = Request('PUT', keystore_path(options.project, name),
                           jwk_update_params(options.jwk_update_action, options.jwk_update_scope),
-                          functools.partial(json_body, desired, not description_only))
+                          functools.partial(body, desired, not description_only))
     else:
         request = Request('DELETE', keystore_path(options.project, name), None, None)
     return Change('keystore', name, action, public_fields(current), after, field_diff(name, before_diff, after_diff),
