@@ -286,7 +286,27 @@ def check_names_unique(bundles):
                 raise BundleError(bundle['name'], 'it stores %s, which bundle %s stores too; rename one of them.'
                                   % (name, owners[name]))
             owners[name] = bundle['name']
-    _check_keystore_names_unique(bundles)
+
+
+# The copies of its certificate a bundle may carry (each kind its own namespace), and what is said when two bundles
+# name the same one.
+COPY_NAME_CLASHES = (
+    ('jwk', 'jwk.name %s is the JWK of bundle %s too; give each bundle a JWK of its own.'),
+    ('keystore', "keystore.name %s is the keystore of bundle %s too; give each bundle's keystore its own name."),
+)
+
+
+def check_copy_names_unique(bundles):
+    """No two bundles of the run may name the same JWK, nor the same keystore. One pass per kind."""
+    for field, message in COPY_NAME_CLASHES:
+        owners = {}
+        for bundle in bundles:
+            copy = bundle.get(field)
+            if not copy:
+                continue
+            if copy['name'] in owners:
+                raise BundleError(bundle['name'], message % (copy['name'], owners[copy['name']]))
+            owners[copy['name']] = bundle['name']
 
 
 CHAIN_NAME_RE = re.compile(r'^(.+)-chain-(\d+)$')
@@ -497,18 +517,6 @@ def jwk_names(bundles):
     return [b['jwk']['name'] for b in bundles if b.get('jwk')]
 
 
-def check_jwk_names_unique(bundles):
-    """No two bundles may name the same JWK."""
-    owners = {}
-    for bundle in bundles:
-        if bundle.get('jwk'):
-            name = bundle['jwk']['name']
-            if name in owners:
-                raise BundleError(bundle['name'], 'jwk.name %s is the JWK of bundle %s too; give each bundle a JWK '
-                                  'of its own.' % (name, owners[name]))
-            owners[name] = bundle['name']
-
-
 def _plan_jwk_absent(bundle, server, project):
     """An absent bundle deletes its JWK first (before its key and certificates), when the server holds it."""
     desired = bundle.get('jwk')
@@ -614,19 +622,6 @@ def _keystore_body(desired, with_environments=True):
     if desired.get('on_build'):
         desired['on_build']([data])
     return _keystores.json_body(dict(desired, environments=[dict(e, file=data) for e in desired['environments']]))
-
-
-def _check_keystore_names_unique(bundles):
-    """No two bundles of the run may name the same keystore (keystores are their own namespace)."""
-    owners = {}
-    for bundle in bundles:
-        keystore = bundle.get('keystore')
-        if not keystore:
-            continue
-        if keystore['name'] in owners:
-            raise BundleError(bundle['name'], 'keystore.name %s is the keystore of bundle %s too; give each '
-                              "bundle's keystore its own name." % (keystore['name'], owners[keystore['name']]))
-        owners[keystore['name']] = bundle['name']
 
 
 def plan_keystore(desired, current, options):

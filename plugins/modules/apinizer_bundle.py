@@ -844,7 +844,7 @@ def checked_bundles(module):
             bundles.append(_bundles.desired_bundle(spec, params['environments']))
         except InvalidInput as exc:
             problems.append(str(exc))
-    for check in (_bundles.check_names_unique, _bundles.check_jwk_names_unique):
+    for check in (_bundles.check_names_unique, _bundles.check_copy_names_unique):
         try:
             check(bundles)
         except InvalidInput as exc:

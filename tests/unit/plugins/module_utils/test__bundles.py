@@ -566,12 +566,12 @@ def test_a_keystore_name_given_twice_in_the_run_is_refused():
     first = bundles.desired_bundle(keystore_spec(name='a', keystore=dict(name='shared')), ['production'])
     second = bundles.desired_bundle(keystore_spec(name='b', keystore=dict(name='shared')), ['production'])
     with pytest.raises(bundles.BundleError) as caught:
-        bundles.check_names_unique([first, second])
+        bundles.check_copy_names_unique([first, second])
     assert str(caught.value) == ("bundle b: keystore.name shared is the keystore of bundle a too; give each bundle's "
                                  "keystore its own name.")
     # Keystores are their own namespace: a keystore may bear the name of another bundle.
-    bundles.check_names_unique([first, bundles.desired_bundle(keystore_spec(name='c', keystore=dict(name='a')),
-                                                              ['production'])])
+    bundles.check_copy_names_unique([first, bundles.desired_bundle(keystore_spec(name='c', keystore=dict(name='a')),
+                                                                   ['production'])])
 
 
 def test_a_keystore_change_planned_again_from_a_fresh_read_stays_a_bundle_keystore():

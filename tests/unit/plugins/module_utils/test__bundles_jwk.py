@@ -117,7 +117,7 @@ def test_two_bundles_cannot_name_one_jwk():
     first = desired(jwk=dict(name='shared'))
     second = bundles.desired_bundle(dict(jwk_spec(dict(name='shared')), name='other'), ENVIRONMENTS)
     with pytest.raises(bundles.BundleError) as caught:
-        bundles.check_jwk_names_unique([first, second])
+        bundles.check_copy_names_unique([first, second])
     assert str(caught.value) == ('bundle other: jwk.name shared is the JWK of bundle api too; give each bundle a JWK '
                                  'of its own.')
 
