@@ -543,7 +543,11 @@ def _plan_jwk(bundle, server, project, leaf_change):
         current = dict(current, public=desired['public'])
     changes = _jwks.plan(desired, current, options)
     after_leaf = (leaf_change.key,)
-    if leaf_change.action == 'update' and [c.action for c in changes] == ['none']:
+    # A replace of the leaf by another certificate is checked after it; one that changes only its alias, description
+    # or environments leaves the JWK's key as it is.
+    replaced = leaf_change.action == 'update' and \
+        (leaf_change.before.get('sha1_thumbprint') or '').upper() != (leaf_change.after.get('sha1_thumbprint') or '').upper()
+    if replaced and [c.action for c in changes] == ['none']:
         name = desired['name']
         before, after = _jwks.public_fields(dict(current, public=None)), _jwks.public_fields(desired)
         diff = field_diff(name, dict(public_members='of the replaced certificate'),

@@ -171,6 +171,15 @@ def test_a_rotation_sends_update_and_then_checks_the_jwk():
                             after=dict(name='api', public_members=PUBLIC))
 
 
+def test_a_leaf_update_that_keeps_the_certificate_leaves_the_jwk_unread():
+    """A new alias replaces the leaf on the server, but the certificate and so the JWK's key stay: no check."""
+    bundle = desired(alias='new-alias')
+    server = server_with(desired(), jwks=[listed_jwk()])
+    leaf, jwk = bundles.plan([bundle], server, 'demo')
+    assert leaf.action == 'update' and leaf.diff['after']['alias'] == 'new-alias'
+    assert (jwk.kind, jwk.action, jwk.request, jwk.read_first) == ('jwk', 'none', None, False)
+
+
 def test_a_referenced_jwk_beside_a_leaf_created_now_is_made_again():
     bundle = desired()
     assert [c.action for c in jwk_changes(bundle, server_with(bundle, leaf=False, jwks=[listed_jwk()]))] == [
