@@ -442,23 +442,16 @@ DEFAULT_JWK_ALGORITHMS = {
     ('EC', 'P-521', 'signature'): 'ES512', ('EC', 'secp256k1', 'signature'): 'ES256K',
     ('OKP', 'Ed25519', 'signature'): 'EdDSA',
 }
-# The OKP keys the API parses from a certificate, as _pem.key_algorithm names them (and a JWK's crv).
-OKP_CURVES = ('Ed25519', 'X25519')
 
 
 def _leaf_jwk_members(name, leaf):
-    """(JWK type, public members) of the leaf's public key: what a JWK parsed from it holds. Ed25519 and X25519
-    keys, which _pem.jwk_public_members does not cover, give OKP crv and x (RFC 8037); other kinds are refused."""
-    public_key = leaf.public_key()
+    """(JWK type, public members) of the leaf's public key: what a JWK parsed from it holds; a key the API cannot
+    parse into a JWK is refused naming the bundle."""
     try:
-        return _pem.jwk_public_members(public_key)
+        return _pem.jwk_public_members(leaf.public_key())
     except InvalidInput:
-        curve = _pem.key_algorithm(public_key)
-    if curve not in OKP_CURVES:
         raise BundleError(name, 'jwk: the certificate has a %s key, which the API cannot parse into a JWK (it parses '
-                          'RSA, EC and Ed25519/X25519 keys); remove jwk.' % curve)
-    raw = public_key.public_bytes(_pem.serialization.Encoding.Raw, _pem.serialization.PublicFormat.Raw)
-    return 'OKP', dict(crv=curve, x=base64.urlsafe_b64encode(raw).rstrip(b'=').decode('ascii'))
+                          'RSA, EC and Ed25519/X25519 keys); remove jwk.' % _pem.key_algorithm(leaf.public_key()))
 
 
 def _desired_jwk_fields(spec, leaf, environment_names):

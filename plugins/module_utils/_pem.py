@@ -502,8 +502,8 @@ JWK_CURVES = {'secp256r1': 'P-256', 'secp384r1': 'P-384', 'secp521r1': 'P-521', 
 
 
 def jwk_public_members(public_key):
-    """The public members of a public key as a JWK holds them: (type, {member: value}); RSA n, e and EC crv, x, y.
-    Raises InvalidInput for a key no JWK comparison here covers."""
+    """The public members of a public key as a JWK holds them: (type, {member: value}); RSA n, e, EC crv, x, y and
+    OKP crv, x (Ed25519, X25519: RFC 8037). Raises InvalidInput for a key no JWK comparison here covers."""
     if isinstance(public_key, rsa.RSAPublicKey):
         numbers = public_key.public_numbers()
         return 'RSA', dict(n=_base64url_uint(numbers.n), e=_base64url_uint(numbers.e))
@@ -512,8 +512,11 @@ def jwk_public_members(public_key):
         size = (public_key.curve.key_size + 7) // 8
         return 'EC', dict(crv=JWK_CURVES[public_key.curve.name], x=_base64url_uint(numbers.x, size),
                           y=_base64url_uint(numbers.y, size))
-    raise InvalidInput('a %s key cannot be compared with a JWK here; only RSA and EC (P-256, P-384, P-521, '
-                       'secp256k1) keys can.' % key_algorithm(public_key))
+    if isinstance(public_key, (ed25519.Ed25519PublicKey, x25519.X25519PublicKey)):
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return 'OKP', dict(crv=key_algorithm(public_key), x=base64.urlsafe_b64encode(raw).rstrip(b'=').decode('ascii'))
+    raise InvalidInput('a %s key cannot be compared with a JWK here; only RSA, EC (P-256, P-384, P-521, '
+                       'secp256k1), Ed25519 and X25519 keys can.' % key_algorithm(public_key))
 
 
 def is_rsa(public_key):

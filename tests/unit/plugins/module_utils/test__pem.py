@@ -745,3 +745,20 @@ def test_a_certificate_inside_that_is_not_valid_now_is_refused(issued, words):
         _pem.open_keystore(data, KS_PASSWORD, option='file_path')
     assert str(caught.value).startswith('file_path: the certificate of entry server (%s) %s '
                                         % (issued.certificate.subject.rfc4514_string(), words))
+
+
+def test_jwk_public_members_of_each_key_kind_a_jwk_can_hold():
+    """RFC 7518 / RFC 8037 members in unpadded base64url; any other kind is refused naming it."""
+    from cryptography.hazmat.primitives.asymmetric import ed448, x25519  # pylint: disable=import-outside-toplevel
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    assert _pem.jwk_public_members(rsa_key) == ('RSA', dict(
+        n=base64.urlsafe_b64encode(rsa_key.public_numbers().n.to_bytes(256, 'big')).rstrip(b'=').decode(), e='AQAB'))
+    ec_type, ec_members = _pem.jwk_public_members(ec.generate_private_key(ec.SECP384R1()).public_key())
+    assert (ec_type, ec_members['crv'], len(ec_members['x']), len(ec_members['y'])) == ('EC', 'P-384', 64, 64)
+    okp = x25519.X25519PrivateKey.generate().public_key()
+    raw = okp.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert _pem.jwk_public_members(okp) == ('OKP', dict(crv='X25519', x=base64.urlsafe_b64encode(raw).rstrip(b'=').decode()))
+    with pytest.raises(_pem.InvalidInput) as refused:
+        _pem.jwk_public_members(ed448.Ed448PrivateKey.generate().public_key())
+    assert str(refused.value) == ('a Ed448 key cannot be compared with a JWK here; only RSA, EC (P-256, P-384, P-521, '
+                                  'secp256k1), Ed25519 and X25519 keys can.')
