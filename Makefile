@@ -55,7 +55,7 @@ VENV_STAMP := $(VENV)/.requirements-installed
 VENV_REQUIREMENTS := $(if $(CORE),tests/requirements/core-$(CORE).txt tests/requirements/common.txt,requirements-dev.txt requirements.txt)
 # HOME of ansible-test sanity: its pip bootstrap script and sanity venvs (tests/scripts/sanity.sh).
 ANSIBLE_TEST_HOME := $(VENV)/ansible-test-home
-BUILD := $(ROOT)/build$(if $(CORE),/core-$(CORE))
+BUILD := $(ROOT)/build$(if $(CORE),/core-$(CORE))$(if $(VARIANT),/variant-$(VARIANT))
 COLLECTION := $(BUILD)/ansible_collections/apinizer/apiops
 DIST := $(BUILD)/dist
 INSTALLED := $(BUILD)/collections
@@ -70,16 +70,19 @@ export PATH := $(BIN):$(subst $(ROOT)/.venv/bin:,,$(PATH))
 export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# Steps of `make test`, in order.
-TEST_STEPS := changelog-lint units sanity lint build integration integration-strict molecule acme ee awx demo guide-examples reliability \
-  reuse galaxy-importer docs-lint docs emulator-reuse \
-  units-2.16 integration-2.16 units-2.21 integration-2.21 sanity-2.21
+# Steps of `make test`, in two lanes that run side by side (tests/scripts/run_steps.py), each
+# lane's steps in order. The second lane's steps have their own build trees (build/core-<core>,
+# build/variant-strict), so that no step rewrites a tree the other lane is using.
+TEST_LANE_1 := changelog-lint units sanity lint build integration molecule acme ee awx demo guide-examples reliability \
+  reuse galaxy-importer docs-lint docs emulator-reuse
+TEST_LANE_2 := integration-strict units-2.16 integration-2.16 units-2.21 integration-2.21 sanity-2.21
+TEST_STEPS := $(TEST_LANE_1) $(TEST_LANE_2)
 
 .PHONY: help venv arrange changelog-lint units sanity lint build integration test demo clean distclean
 
 help:
 	@echo 'make demo            the role in examples/demo.yml: deploy, rerun, rotation, expiry report (emulator)'
-	@echo 'make test            $(TEST_STEPS), then tree-unchanged'
+	@echo 'make test            side by side: $(TEST_LANE_1) | $(TEST_LANE_2); then tree-unchanged'
 	@echo 'make guide-examples  the YAML examples of the guide Keystores and JWKs, run as written (emulator)'
 	@echo 'make changelog-lint  antsibull-changelog lint'
 	@echo 'make units           pytest tests/unit'
@@ -182,7 +185,8 @@ build: arrange
 
 # VARIANT=strict (a profile) and EMULATOR_ARGS='--not-found-status 404' (single switches) start the
 # emulator as another server variant (tests/emulator/README.md); the default run takes the default
-# side of every switch, integration-strict the other side.
+# side of every switch, integration-strict the other side. A VARIANT has its own tree,
+# build/variant-<variant> (see BUILD), so integration-strict can run beside make test's other lane.
 VARIANT ?=
 EMULATOR_ARGS ?=
 INTEGRATION_EMULATOR_ARGS = $(strip $(if $(VARIANT),--variant $(VARIANT)) $(EMULATOR_ARGS))
@@ -335,21 +339,19 @@ emulator-reuse: build
 	@echo '==> the emulator from the installed collection, in a user project (docs/docsite/examples/emulator_tests)'
 	$(SCRIPTS)/emulator_reuse.sh $(INSTALLED) $(BUILD)/emulator-reuse
 
-# Runs every step even after a failure, then reports each one with its time. The demo always runs
-# against the emulator here. Last, tree-unchanged fails when git status differs from what it was
-# at the start (tests/scripts/tree_check.sh): every step writes under build/ only.
+# Runs every step even after a failure, in the two lanes above side by side; each step's output
+# is printed whole when it ends (and kept in build/test-logs), then each step with its lane, result
+# and time. The demo always runs against the emulator here. Last, tree-unchanged fails when git
+# status differs from what it was at the start (tests/scripts/tree_check.sh): every step writes
+# under build/ only.
 test: venv
-	@failed=(); summary=(); tree=$$(mktemp); trap 'rm -f "$$tree"' EXIT; \
+	@status=0; tree=$$(mktemp); trap 'rm -f "$$tree"' EXIT; \
 	$(SCRIPTS)/tree_check.sh save "$$tree"; \
-	for step in $(TEST_STEPS); do \
-	  start=$$(date +%s); \
-	  if $(MAKE) $$step DEMO_TARGET=emulator; then result=passed; else result=FAILED; failed+=("$$step"); fi; \
-	  summary+=("$$(printf '%-17s %-7s %5ss' "$$step" "$$result" "$$(( $$(date +%s) - start ))")"); \
-	done; \
-	if $(SCRIPTS)/tree_check.sh compare "$$tree"; then result=passed; else result=FAILED; failed+=(tree-unchanged); fi; \
-	summary+=("$$(printf '%-17s %-7s' tree-unchanged "$$result")"); \
-	echo; echo '==> make test summary'; printf '  %s\n' "$${summary[@]}"; \
-	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
+	MAKE='$(MAKE)' $(BIN)/python $(SCRIPTS)/run_steps.py --log-dir $(ROOT)/build/test-logs \
+	  --lane '$(TEST_LANE_1)' --lane '$(TEST_LANE_2)' -- DEMO_TARGET=emulator || status=1; \
+	if $(SCRIPTS)/tree_check.sh compare "$$tree"; then result=passed; else result=FAILED; status=1; fi; \
+	printf '  %-17s         %s\n' tree-unchanged "$$result"; \
+	if (( status )); then echo 'make test: FAILED (see the summary above)'; exit 1; fi; \
 	echo 'make test: all steps passed'
 
 # examples/demo.yml through the role, in phases: deploy, rerun (changed=0, no write), rotation
