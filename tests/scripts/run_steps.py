@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 # Copyright (c) apinizer.apiops contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """make test: the steps in lanes that run side by side, each lane's steps one after the other.
 
-    python3 tests/scripts/run_steps.py --log-dir DIR --lane 'STEP STEP ...' [--lane ...] [-- MAKE ARGS...]
+    python tests/scripts/run_steps.py --log-dir DIR --lane 'STEP STEP ...' [--lane ...] [-- MAKE ARGS...]
 
 Each step is `$MAKE STEP MAKE_ARGS` with its output in DIR/STEP.log; that log is printed whole when the step ends, so
 the output of two lanes never interleaves. Every step runs, even after a failure. Last comes the summary: each step
@@ -51,7 +50,7 @@ def run_lane(steps, make, make_args, log_dir, print_lock):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--log-dir', required=True)
     parser.add_argument('--lane', action='append', required=True, help='steps, separated by spaces')
     parser.add_argument('make_args', nargs='*')
