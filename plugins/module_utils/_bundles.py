@@ -338,8 +338,9 @@ def plan(bundles, server, project):
 
 
 def _plan_absent(bundle, server, project):
-    return (_plan_jwk_absent(bundle, server, project) + _plan_keystore_delete(bundle, server, project) +
-            _plan_deletes(bundle['name'], [bundle['name']] + server.chain_names(bundle['name']), server, project))
+    certificate_names = [bundle['name']] + server.chain_names(bundle['name'])
+    deletes = _plan_deletes(bundle['name'], certificate_names, server, project)
+    return _plan_jwk_absent(bundle, server, project) + _plan_keystore_delete(bundle, server, project) + deletes
 
 
 def _plan_deletes(key_name, certificate_names, server, project):

@@ -153,8 +153,8 @@ def _compared_environments(desired, current):
 def files_compared(desired, current):
     """Whether every file can be compared: the server answered each environment's file, and the desired side knows
     each file's bytes."""
-    return (all(e.get('file_sha256') for e in current['environments']) and
-            all(e.get('file_sha256') for e in desired['environments']))
+    environments = current['environments'] + desired['environments']
+    return all(e.get('file_sha256') for e in environments)
 
 
 def differences(desired, current):
