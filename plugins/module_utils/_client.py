@@ -52,6 +52,9 @@ BINARY_ACCEPT = {'Accept': 'application/octet-stream, application/json;q=0.5'}
 # The reference documents "Certificate (name: x) is not found!" only; other wordings of a missing key are read alike.
 NOT_FOUND_RE = re.compile(r'\bnot found\b|\bdoes not exist\b', re.IGNORECASE)
 ALREADY_EXISTS_RE = re.compile(r'\bis already exists?\b', re.IGNORECASE)
+# A JWK parse from a certificate, key or keystore refused for a field only the older request has.
+OLDER_JWK_PARSE_PATH_RE = re.compile(r'/jwks/parse-from-(?:certificate|key|keystore)/?$')
+OLDER_JWK_FIELD_RE = re.compile(r'\b(?:environmentId|keystoreAlgorithm)\b')
 # Answers are read in chunks and never beyond these sizes, so that no answer can fill the memory: a JSON answer
 # larger than MAX_JSON_BYTES, or a download (the certificate export, streamed to a file) larger than
 # MAX_DOWNLOAD_BYTES, is refused. Of an error answer, only the first ERROR_BODY_BYTES are read.
@@ -203,6 +206,10 @@ def _explain(status, error, description, method, path):
         return 'Rate limited (%s) on %s, still after the retries allowed by the option retries.' % (server, where)
     if status is not None and status >= 500:
         return 'The Apinizer server failed (%s) on %s.' % (server, where)
+    if status == 400 and OLDER_JWK_PARSE_PATH_RE.search(path) and OLDER_JWK_FIELD_RE.search(description or ''):
+        return ('The Apinizer API refused %s (%s): this server reads the older JWK request (environmentId, SIGN, '
+                'keystoreAlgorithm), which this collection does not send, so the JWK was not stored; on this server, '
+                'make it from pasted JSON or a URL (apinizer_jwk source json or url) instead.' % (where, server))
     return 'The Apinizer API refused %s (%s).' % (where, server)
 
 

@@ -222,6 +222,8 @@ options:
             O(bundles[].jwk_update_action=nullify).
           - Private JWK members are never read for the comparison's sake beyond that one read after a replace of the
             certificate, and never shown; the results show the public members only.
+          - Older servers, which read C(environmentId), C(SIGN) and C(keystoreAlgorithm) for a JWK made from a
+            certificate, refuse the JWK's create; the bundle fails saying so, with its certificate and key stored.
         type: dict
         suboptions:
           name:

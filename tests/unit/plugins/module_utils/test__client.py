@@ -716,3 +716,21 @@ def test_module_kwargs_refuses_a_module_option_named_like_a_connection_option():
     with pytest.raises(ValueError) as raised:
         _client.module_kwargs(dict(url=dict(type='str'), timeout=dict(type='int'), name=dict(type='str')))
     assert str(raised.value) == 'module options named like connection options: timeout, url; give them other names'
+
+
+@pytest.mark.parametrize('path, description, hinted', [
+    ('/apiops/projects/p/jwks/parse-from-certificate/', 'environmentId is required for CERTIFICATE source type!', True),
+    ('/apiops/projects/p/jwks/parse-from-keystore', 'keystoreAlgorithm is required for KEYSTORE source type!', True),
+    ('/apiops/projects/p/jwks/parse-from-key/', 'Key (name: k) is not found!', False),
+    ('/apiops/projects/p/jwks/parse-from-clipboard/', 'environmentId is required', False),
+])
+def test_a_jwk_parse_refused_for_an_older_field_says_the_request_is_not_sent(path, description, hinted):
+    client = make_client([error(400, 'bad_request', description)], retries=0).client
+    with pytest.raises(ApinizerError) as caught:
+        client.request('POST', path)
+    plain = 'The Apinizer API refused POST %s (400 bad_request: %s).' % (path, description)
+    hint = ('The Apinizer API refused POST %s (400 bad_request: %s): this server reads the older JWK request '
+            '(environmentId, SIGN, keystoreAlgorithm), which this collection does not send, so the JWK was not '
+            'stored; on this server, make it from pasted JSON or a URL (apinizer_jwk source json or url) instead.'
+            % (path, description))
+    assert str(caught.value) == (hint if hinted else plain)
