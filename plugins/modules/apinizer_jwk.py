@@ -203,8 +203,8 @@ notes:
     next run of this module makes it again from the key or keystore as it is then. A JWK read from a URL keeps its
     source URL until its own update, which the module never sends for it (a description change makes it again)."
   - Older servers read other field names for JWKs made from a certificate, key or keystore (C(environmentId),
-    C(SIGN), C(keystoreAlgorithm)); this module sends the newer names, which such servers refuse: the task fails
-    saying so and nothing is stored. On such a server, use O(source=json) or O(source=url).
+    C(SIGN), C(keystoreAlgorithm)); this module sends the newer names, which such servers refuse, and the task
+    fails saying so, with nothing stored. On such a server, use O(source=json) or O(source=url).
 seealso:
   - module: apinizer.apiops.apinizer_jwk_info
     description: Read JWKs with their public members only.
