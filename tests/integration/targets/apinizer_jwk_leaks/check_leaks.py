@@ -19,6 +19,7 @@ import base64
 import glob
 import json
 import os
+import re
 import sys
 import urllib.request
 
@@ -28,10 +29,8 @@ JWK_MODULES = ('apinizer.apiops.apinizer_jwk', 'apinizer.apiops.apinizer_jwk_inf
 SCENARIOS = ('apinizer_jwk', 'apinizer_jwk_info')
 # The JWKs with private members that the apinizer_jwk scenario leaves on newer servers: from a key, from a keystore.
 PRIVATE_SOURCE_JWKS = ('key-jwk', 'keystore-jwk')
-# The tasks the apinizer_jwk target skips against older JWK request names (make integration-strict), and against
-# the newer ones.
-OLDER_SKIPPED = ('certificate.yml', 'key.yml', 'keystore.yml')
-NEWER_SKIPPED = ('older_request.yml',)
+# How a scenario's main.yml includes a task file for one side of the JWK request variant only.
+VARIANT_WHEN_RE = re.compile(r"^__emulator_config\.json\.jwk_request == '(\w+)'$")
 PUBLIC = frozenset(['kty', 'kid', 'n', 'e', 'crv', 'x', 'y', 'use', 'alg'])
 
 
@@ -46,6 +45,24 @@ def private_jwk(pem_path):
     return dict(kty='RSA', kid='pasted-private', n=b64url(numbers.public_numbers.n), e=b64url(numbers.public_numbers.e),
                 d=b64url(numbers.d), p=b64url(numbers.p), q=b64url(numbers.q), dp=b64url(numbers.dmp1),
                 dq=b64url(numbers.dmq1), qi=b64url(numbers.iqmp))
+
+
+def task_files_skipped(tasks_dir, jwk_request):
+    """The task files that tasks_dir/main.yml includes only for the other side of the JWK request variant (their
+    tasks print nothing, not even their names). A when: of another form cannot be told: the check stops."""
+    with open(os.path.join(tasks_dir, 'main.yml')) as handle:
+        tasks = yaml.safe_load(handle)
+    skipped = set()
+    for task in [t for entry in tasks for t in entry.get('block', [entry])]:
+        included, when = task.get('ansible.builtin.include_tasks'), task.get('when')
+        if not (included and when):
+            continue
+        side = VARIANT_WHEN_RE.match(when)
+        if not side:
+            raise SystemExit('%s/main.yml includes %s when: %s; cannot tell whether it runs' % (tasks_dir, included, when))
+        if side.group(1) != jwk_request:
+            skipped.add(included)
+    return skipped
 
 
 def emulator_config(config):
@@ -95,7 +112,8 @@ def main():
     held = server_private_members(config)
     if not any(held.values()):
         raise SystemExit('the emulator holds no JWK with private members after the run: nothing generated to look for')
-    newer = emulator_config(config)['jwk_request'] == 'newer'
+    jwk_request = emulator_config(config)['jwk_request']
+    newer = jwk_request == 'newer'
     missing = [name for name in PRIVATE_SOURCE_JWKS if newer and not held.get(name)]
     if missing:
         raise SystemExit('the emulator holds no private members of %s after the run: nothing to look for' % ', '.join(missing))
@@ -104,12 +122,10 @@ def main():
             secrets.add('private member %s of JWK %s' % (member, name), value)
     markers = [leaks.VERBOSE, leaks.RECAP,
                leaks.result_marker('the public modulus of the pasted JWK in a result', pasted['n'])]
-    # Against older JWK request names (make integration-strict) the apinizer_jwk target skips its certificate, key and
-    # keystore tasks.
-    skipped = NEWER_SKIPPED if newer else OLDER_SKIPPED
     for scenario in SCENARIOS:
-        paths = [p for p in sorted(glob.glob(os.path.join(args.targets, scenario, 'tasks', '*.yml')))
-                 if os.path.basename(p) not in skipped]
+        tasks_dir = os.path.join(args.targets, scenario, 'tasks')
+        skipped = task_files_skipped(tasks_dir, jwk_request)
+        paths = [p for p in sorted(glob.glob(os.path.join(tasks_dir, '*.yml'))) if os.path.basename(p) not in skipped]
         names = leaks.task_names(paths, JWK_MODULES)
         if not names:
             raise SystemExit('no %s task found in %s: cannot tell what the output must hold' % (' or '.join(JWK_MODULES), scenario))
